@@ -1,0 +1,64 @@
+// The contract every post analysis module follows: validated options in, numbers out (compute),
+// figures from the numbers (render), and an explanation in the project's own words.
+import type { z } from 'zod';
+import type { Post } from '../catalog/posts.ts';
+import type { Engine } from '../llm/types.ts';
+
+/** A rendered figure: PNG bytes plus what chat needs to show it accessibly. */
+export interface Figure {
+  /** File stem, e.g. "scatter-r" → scatter-r.png. Unique within a result. */
+  name: string;
+  title: string;
+  /** Alt text: what the figure shows, for screen readers and chat previews. */
+  alt: string;
+  png: Buffer;
+}
+
+export interface AnalysisContext {
+  /** Report a stage ("layer 7/12") and optionally a fraction done in [0, 1]. */
+  progress(stage: string, fraction?: number): void;
+  /** The engine for the requested model (or the configured default), loaded once per worker. */
+  engine(): Promise<Engine>;
+  signal?: AbortSignal;
+}
+
+export interface Analysis<S extends z.ZodObject = z.ZodObject, D = unknown> {
+  /** Command name (no slash); equals the catalog post id. */
+  id: string;
+  post: Post;
+  /** LLM analyses need an engine; data-science ones never load one. */
+  usesModel: boolean;
+  /** Option schema: defaults reproduce the notebook; every field has .describe() and limits. */
+  options: S;
+  /** Pure computation: options in, numbers out. Must not render. */
+  compute(opts: z.infer<S>, ctx: AnalysisContext): Promise<D>;
+  /** Figures drawn from the numbers, in the order chat should show them. */
+  render(data: D, opts: z.infer<S>): Promise<Figure[]>;
+  /** 2–6 sentences: what to look at, what it means, one thing to try next. */
+  explain(data: D, opts: z.infer<S>): string;
+  /** The numbers behind each figure, keyed by figure name (JSON-serialisable). */
+  figureData(data: D, opts: z.infer<S>): Record<string, unknown>;
+}
+
+export interface AnalysisResult {
+  analysis: string;
+  title: string;
+  explanation: string;
+  postUrl: string;
+  notebookUrl: string;
+  /** Null for analyses that use no model. */
+  model: { name: string; tinyRandom: boolean } | null;
+  seed: number | null;
+  options: Record<string, unknown>;
+  timings: { computeMs: number; renderMs: number; totalMs: number };
+  figures: Figure[];
+  data: Record<string, unknown>;
+}
+
+/** Bad user input: names the option and the limit. Shown to users as is. */
+export class OptionError extends Error {
+  constructor(readonly option: string, message: string) {
+    super(`${option}: ${message}`);
+    this.name = 'OptionError';
+  }
+}
