@@ -1,4 +1,16 @@
+// `lab`: the command line. Each concern registers its own subcommands.
 import { Command } from 'commander';
-const program = new Command('lab');
-program.command('hello').action(() => console.log('hi'));
-await program.parseAsync(process.argv);
+import { OptionError } from './analyses/types.ts';
+import { registerRunCommand } from './cli/run.ts';
+
+const program = new Command('lab').description('substack-lab: the Substack notebooks as commands');
+registerRunCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  const e = err as Error;
+  console.error(e instanceof OptionError ? `Bad option ${e.message}` : `Error: ${e.message}`);
+  if (process.env.DEBUG) console.error(e.stack);
+  process.exitCode = 1;
+}

@@ -1,0 +1,11 @@
+// The analyses, one module per post. Adding a post's analysis = one module + one line here.
+import type { Analysis } from './types.ts';
+
+export const ANALYSES: readonly Analysis[] = [
+];
+
+export function getAnalysis(id: string): Analysis {
+  const a = ANALYSES.find((x) => x.id === id.replace(/^\//, ''));
+  if (!a) throw new Error(`Unknown analysis "${id}". Available: ${ANALYSES.map((x) => x.id).join(', ')}`);
+  return a;
+}

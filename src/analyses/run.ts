@@ -1,0 +1,70 @@
+// Runs one analysis end to end: validate options → compute → render → explain.
+// The CLI, the workers and the playground all call this; nothing here knows about chat.
+import { randomInt } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { notebookUrl } from '../catalog/posts.ts';
+import { getEngine } from '../llm/provider.ts';
+import type { Engine } from '../llm/types.ts';
+import { stampFigure } from '../render/stamp.ts';
+import { parseOptions } from './options.ts';
+import type { Analysis, AnalysisContext, AnalysisResult } from './types.ts';
+
+export interface RunRequest {
+  /** Model asked for; undefined → configured default (with tiny fallback). */
+  model?: string;
+  progress?: (stage: string, fraction?: number) => void;
+  signal?: AbortSignal;
+  /** Supply an engine directly (tests, worker threads that hold one already). */
+  engine?: () => Promise<Engine>;
+}
+
+export const TINY_NOTE =
+  'Ran on the tiny random test checkpoint (GPT-2 architecture, random weights), not on trained GPT-2: ' +
+  'the figures show the method, not what GPT-2 has learned. Download real weights with `npx lab models pull gpt2`.';
+
+export async function runAnalysis(
+  analysis: Analysis,
+  rawOptions: Record<string, unknown>,
+  req: RunRequest = {},
+): Promise<AnalysisResult> {
+  const t0 = performance.now();
+  const opts = parseOptions(analysis.options, rawOptions) as Record<string, unknown>;
+  // Randomness is reproducible: a missing seed is drawn here and reported with the result.
+  if ('seed' in analysis.options.shape && opts.seed === undefined) opts.seed = randomInt(0, 2 ** 31 - 1);
+
+  let engine: Engine | undefined;
+  const ctx: AnalysisContext = {
+    progress: req.progress ?? (() => {}),
+    signal: req.signal,
+    engine: async () => {
+      engine ??= await (req.engine ? req.engine() : getEngine({ model: req.model }));
+      return engine;
+    },
+  };
+  if (analysis.usesModel) await ctx.engine();
+
+  const data = await analysis.compute(opts as never, ctx);
+  const t1 = performance.now();
+  ctx.progress('rendering figures');
+  let figures = await analysis.render(data, opts as never);
+  const tiny = engine?.isTinyRandom ?? false;
+  if (tiny) figures = await Promise.all(figures.map(async (f) => ({ ...f, png: await stampFigure(f.png, 'tiny random model — not trained GPT-2') })));
+  const t2 = performance.now();
+
+  const explanation = analysis.explain(data, opts as never);
+  return {
+    analysis: analysis.id,
+    title: analysis.post.title,
+    explanation: tiny ? `${explanation}\n\n⚠️ ${TINY_NOTE}` : explanation,
+    postUrl: analysis.post.url,
+    notebookUrl: notebookUrl(analysis.post),
+    model: engine ? { name: engine.name, tinyRandom: engine.isTinyRandom } : null,
+    seed: typeof opts.seed === 'number' ? opts.seed : null,
+    options: opts,
+    timings: { computeMs: round(t1 - t0), renderMs: round(t2 - t1), totalMs: round(performance.now() - t0) },
+    figures,
+    data: analysis.figureData(data, opts as never),
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 10) / 10;
