@@ -16,6 +16,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Supply an engine directly (tests, worker threads that hold one already). */
   engine?: () => Promise<Engine>;
+  /** Allow options that name local files (CLI only). */
+  localFiles?: boolean;
 }
 
 export const TINY_NOTE =
@@ -36,6 +38,7 @@ export async function runAnalysis(
   const ctx: AnalysisContext = {
     progress: req.progress ?? (() => {}),
     signal: req.signal,
+    localFiles: req.localFiles ?? false,
     engine: async () => {
       engine ??= await (req.engine ? req.engine() : getEngine({ model: req.model }));
       return engine;

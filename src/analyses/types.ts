@@ -20,6 +20,8 @@ export interface AnalysisContext {
   /** The engine for the requested model (or the configured default), loaded once per worker. */
   engine(): Promise<Engine>;
   signal?: AbortSignal;
+  /** True only for the local CLI: options may name local files. Chat input never may. */
+  localFiles?: boolean;
 }
 
 export interface Analysis<S extends z.ZodObject = z.ZodObject, D = unknown> {

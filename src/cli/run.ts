@@ -78,6 +78,7 @@ export function registerRunCommand(program: Command): void {
       const raw = parseFlagArgs(rest);
       const result = await runAnalysis(analysis, raw, {
         model: opts.model,
+        localFiles: true,
         progress: (stage) => process.stderr.write(`… ${stage}\n`),
       });
       const files = await writeResult(opts.out, result);
