@@ -1,13 +1,25 @@
 // Chart.js on a server-side canvas (@napi-rs/canvas: prebuilt, no system libraries).
-import { createCanvas } from '@napi-rs/canvas';
+import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
-import { theme } from './theme.ts';
+import { ensureFonts } from './fonts.ts';
+import { overlayPlugin } from './chart-overlays.ts';
+import { seriesColor, theme } from './theme.ts';
 
-Chart.register(...registerables);
+ensureFonts();
+Chart.register(...registerables, overlayPlugin);
 Chart.defaults.color = theme.foreground;
 Chart.defaults.borderColor = theme.grid;
 Chart.defaults.font.family = theme.fontFamily;
 Chart.defaults.font.size = theme.fontSize;
+Chart.defaults.scale.grid.color = theme.grid;
+Chart.defaults.scale.border.color = theme.axis;
+Chart.defaults.scale.ticks.color = theme.foreground;
+Chart.defaults.elements.point.radius = theme.pointRadius;
+Chart.defaults.elements.line.borderWidth = theme.lineWidth;
+Chart.defaults.plugins.title.font = { size: theme.titleSize, weight: 'bold' };
+Chart.defaults.plugins.title.color = theme.foreground;
+Chart.defaults.plugins.subtitle.color = theme.muted;
+Chart.defaults.plugins.legend.labels.color = theme.foreground;
 
 export interface ChartSize {
   width?: number;
@@ -27,8 +39,31 @@ const backgroundPlugin = {
   },
 };
 
-/** Draw one Chart.js configuration and return PNG bytes (2× density). */
-export async function renderChart(config: ChartConfiguration, size: ChartSize = {}): Promise<Buffer> {
+/**
+ * Chart.js's built-in Colors plugin switches itself off once any colour default is changed (we
+ * change them for the dark theme), which would leave uncoloured datasets near-black on #171717.
+ * This gives every dataset without colours the theme palette instead.
+ */
+const palettePlugin = {
+  id: 'substackLabPalette',
+  beforeLayout(chart: Chart) {
+    chart.config.data.datasets.forEach((dataset, i) => {
+      const ds = dataset as { borderColor?: unknown; backgroundColor?: unknown };
+      const color = seriesColor(i);
+      ds.borderColor ??= color;
+      ds.backgroundColor ??= color;
+    });
+  },
+};
+
+export interface DrawnChart {
+  canvas: Canvas;
+  /** Frees the chart's listeners and caches (one worker renders thousands). Clears the canvas. */
+  dispose(): void;
+}
+
+/** Draw one Chart.js configuration onto a fresh canvas at 2× density (for composing panels). */
+export function drawChart(config: ChartConfiguration, size: ChartSize = {}): DrawnChart {
   const width = size.width ?? theme.width;
   const height = size.height ?? theme.height;
   // Chart.js multiplies the canvas by devicePixelRatio itself: create it at the logical size.
@@ -42,11 +77,17 @@ export async function renderChart(config: ChartConfiguration, size: ChartSize = 
       animation: false,
       devicePixelRatio: theme.pixelRatio,
     },
-    plugins: [...(config.plugins ?? []), backgroundPlugin],
+    plugins: [...(config.plugins ?? []), palettePlugin, backgroundPlugin],
   } as ChartConfiguration);
+  return { canvas, dispose: () => chart.destroy() };
+}
+
+/** Draw one Chart.js configuration and return PNG bytes (2× density). */
+export async function renderChart(config: ChartConfiguration, size: ChartSize = {}): Promise<Buffer> {
+  const { canvas, dispose } = drawChart(config, size);
   try {
     return await canvas.encode('png');
   } finally {
-    chart.destroy(); // frees the chart's listeners and caches; one worker renders thousands
+    dispose();
   }
 }
