@@ -1,0 +1,219 @@
+// Hugging Face GPT-2 checkpoints (DESIGN.md §4): `config.json` + `model.safetensors`, tensors
+// renamed to one canonical vocabulary (Hugging Face's names without `transformer.`), converted to
+// float32 and checked against the shapes the config implies before the engine ever sees them.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { SafetensorsFile } from './safetensors.ts';
+import type { GPT2Config, Tensor } from './types.ts';
+
+export interface Checkpoint {
+  dir: string;
+  config: GPT2Config;
+  /** Canonical name → float32 tensor. `lm_head.weight` only when it differs from `wte.weight`. */
+  tensors: Map<string, Tensor>;
+  isTinyRandom: boolean;
+}
+
+/** Marker the tiny generator writes into config.json so results can say the model is random. */
+export const TINY_RANDOM_MARKER = 'substack_lab_tiny_random';
+
+const PREFIX = 'transformer.';
+/** Causal-mask buffers some exports carry; the engine builds its own mask. */
+const MASK_BUFFER = /^h\.\d+\.attn\.(bias|masked_bias)$/;
+
+const positiveInt = z.number().int().positive();
+const ConfigSchema = z.object({
+  model_type: z.string().optional(),
+  n_layer: positiveInt,
+  n_head: positiveInt,
+  n_embd: positiveInt,
+  n_positions: positiveInt.optional(),
+  n_ctx: positiveInt.optional(),
+  vocab_size: positiveInt,
+  layer_norm_epsilon: z.number().positive().default(1e-5),
+  n_inner: positiveInt.nullable().optional(),
+  [TINY_RANDOM_MARKER]: z.boolean().optional(),
+});
+
+/** Parse a Hugging Face GPT-2 config.json object; `source` names the file in errors. */
+export function parseGPT2Config(raw: unknown, source: string): { config: GPT2Config; isTinyRandom: boolean } {
+  const parsed = ConfigSchema.safeParse(raw);
+  if (!parsed.success) {
+    const msg = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${source}: not a usable GPT-2 config (${msg})`);
+  }
+  const c = parsed.data;
+  if (c.model_type !== undefined && c.model_type !== 'gpt2') {
+    throw new Error(`${source}: model_type is "${c.model_type}"; only gpt2 checkpoints are supported`);
+  }
+  const n_positions = c.n_positions ?? c.n_ctx;
+  if (n_positions === undefined) throw new Error(`${source}: neither n_positions nor n_ctx is set`);
+  if (c.n_embd % c.n_head !== 0) {
+    throw new Error(`${source}: n_embd (${c.n_embd}) must be a multiple of n_head (${c.n_head})`);
+  }
+  return {
+    config: {
+      n_layer: c.n_layer,
+      n_head: c.n_head,
+      n_embd: c.n_embd,
+      n_positions,
+      vocab_size: c.vocab_size,
+      layer_norm_epsilon: c.layer_norm_epsilon,
+      n_inner: c.n_inner ?? 4 * c.n_embd,
+    },
+    isTinyRandom: c[TINY_RANDOM_MARKER] === true,
+  };
+}
+
+/** Every tensor a GPT-2 checkpoint must hold, canonical name → shape, in forward order. */
+export function gpt2TensorShapes(config: GPT2Config): Map<string, number[]> {
+  const { n_layer, n_embd: d, n_positions, vocab_size, n_inner } = config;
+  const shapes = new Map<string, number[]>([
+    ['wte.weight', [vocab_size, d]],
+    ['wpe.weight', [n_positions, d]],
+  ]);
+  for (let l = 0; l < n_layer; l++) {
+    const h = `h.${l}`;
+    shapes.set(`${h}.ln_1.weight`, [d]);
+    shapes.set(`${h}.ln_1.bias`, [d]);
+    shapes.set(`${h}.attn.c_attn.weight`, [d, 3 * d]); // Conv1D: x @ W
+    shapes.set(`${h}.attn.c_attn.bias`, [3 * d]);
+    shapes.set(`${h}.attn.c_proj.weight`, [d, d]);
+    shapes.set(`${h}.attn.c_proj.bias`, [d]);
+    shapes.set(`${h}.ln_2.weight`, [d]);
+    shapes.set(`${h}.ln_2.bias`, [d]);
+    shapes.set(`${h}.mlp.c_fc.weight`, [d, n_inner]);
+    shapes.set(`${h}.mlp.c_fc.bias`, [n_inner]);
+    shapes.set(`${h}.mlp.c_proj.weight`, [n_inner, d]);
+    shapes.set(`${h}.mlp.c_proj.bias`, [d]);
+  }
+  shapes.set('ln_f.weight', [d]);
+  shapes.set('ln_f.bias', [d]);
+  return shapes;
+}
+
+const sameDims = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+const fmt = (dims: number[]) => `[${dims.join(', ')}]`;
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * An opened checkpoint: config parsed, tensor names mapped and shapes validated, data read on
+ * demand. `loadCheckpoint` reads everything; an engine that drops weights after building its
+ * sessions can re-read single tensors through this without re-validating.
+ */
+export class CheckpointReader {
+  private constructor(
+    readonly dir: string,
+    readonly config: GPT2Config,
+    readonly isTinyRandom: boolean,
+    private readonly st: SafetensorsFile,
+    /** Canonical name → name in the file. */
+    private readonly fileNames: Map<string, string>,
+    /** True when lm_head.weight is stored and differs from wte.weight. */
+    readonly untiedHead: boolean,
+  ) {}
+
+  static async open(dir: string): Promise<CheckpointReader> {
+    const configPath = path.join(dir, 'config.json');
+    const weightsPath = path.join(dir, 'model.safetensors');
+    let configText: string;
+    try {
+      configText = await fs.readFile(configPath, 'utf8');
+    } catch {
+      throw new Error(`${dir} is not a GPT-2 checkpoint: it has no readable config.json`);
+    }
+    let configJson: unknown;
+    try {
+      configJson = JSON.parse(configText);
+    } catch (err) {
+      throw new Error(`${configPath}: not valid JSON (${(err as Error).message})`);
+    }
+    const { config, isTinyRandom } = parseGPT2Config(configJson, configPath);
+    try {
+      await fs.access(weightsPath);
+    } catch {
+      const others = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => /\.(bin|pt|pth|h5|msgpack|onnx)$|\.safetensors$/.test(f));
+      throw new Error(
+        `${dir} has no model.safetensors` + (others.length ? ` (found ${others.join(', ')}; only a single model.safetensors is supported)` : ''),
+      );
+    }
+
+    const st = await SafetensorsFile.open(weightsPath);
+    try {
+      const fail = (msg: string): never => {
+        throw new Error(`model.safetensors: ${msg} (${weightsPath})`);
+      };
+      const fileNames = new Map<string, string>();
+      const stored = new Map<string, number[]>();
+      for (const [name, info] of st.header.tensors) {
+        const canonical = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
+        if (MASK_BUFFER.test(canonical)) continue;
+        if (fileNames.has(canonical)) fail(`tensor ${canonical} is stored twice (as "${fileNames.get(canonical)}" and "${name}")`);
+        if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
+          fail(`tensor ${name} is ${info.dtype}; weights must be F32, F16 or BF16`);
+        }
+        fileNames.set(canonical, name);
+        stored.set(canonical, info.dims);
+      }
+      const expected = gpt2TensorShapes(config);
+      expected.set('lm_head.weight', [config.vocab_size, config.n_embd]);
+      for (const [name, dims] of expected) {
+        const got = stored.get(name);
+        if (!got) {
+          if (name === 'lm_head.weight') continue; // absent → tied to wte
+          fail(`missing tensor ${name} (expected shape ${fmt(dims)} for n_layer=${config.n_layer}, n_embd=${config.n_embd})`);
+        } else if (!sameDims(got, dims)) {
+          fail(`tensor ${name} has shape ${fmt(got)}, expected ${fmt(dims)} (from config.json: n_embd=${config.n_embd}, n_inner=${config.n_inner}, vocab_size=${config.vocab_size}, n_positions=${config.n_positions})`);
+        }
+      }
+      let untiedHead = false;
+      if (fileNames.has('lm_head.weight')) {
+        const head = await st.read(fileNames.get('lm_head.weight')!);
+        const wte = await st.read(fileNames.get('wte.weight')!);
+        untiedHead = !sameValues(head.data as Float32Array, wte.data as Float32Array);
+      }
+      return new CheckpointReader(path.resolve(dir), config, isTinyRandom, st, fileNames, untiedHead);
+    } catch (err) {
+      await st.close();
+      throw err;
+    }
+  }
+
+  /** Canonical names the engine needs, in forward order (`lm_head.weight` last, when untied). */
+  names(): string[] {
+    const names = [...gpt2TensorShapes(this.config).keys()];
+    if (this.untiedHead) names.push('lm_head.weight');
+    return names;
+  }
+
+  async read(name: string): Promise<Tensor> {
+    const fileName = this.fileNames.get(name);
+    if (!fileName || (name === 'lm_head.weight' && !this.untiedHead)) {
+      throw new Error(`checkpoint ${this.dir} has no tensor ${name}` + (name === 'lm_head.weight' ? ' (the head is tied to wte.weight)' : ''));
+    }
+    const t = await this.st.read(fileName);
+    return { dims: t.dims, data: t.data as Float32Array };
+  }
+
+  async close(): Promise<void> {
+    await this.st.close();
+  }
+}
+
+/** Load a whole checkpoint into memory as float32. */
+export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
+  const reader = await CheckpointReader.open(dir);
+  try {
+    const tensors = new Map<string, Tensor>();
+    for (const name of reader.names()) tensors.set(name, await reader.read(name));
+    return { dir: reader.dir, config: reader.config, tensors, isTinyRandom: reader.isTinyRandom };
+  } finally {
+    await reader.close();
+  }
+}
