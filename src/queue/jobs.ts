@@ -13,6 +13,8 @@ export const ReplyTargetSchema = z.discriminatedUnion('platform', [
     tokenExpiresAt: z.number(),
     channelId: z.string(),
     guildId: z.string().optional(),
+    /** The interaction's `attachment_size_limit` in bytes (per file); absent → 8 MiB. */
+    attachmentSizeLimit: z.number().int().positive().optional(),
   }),
   z.object({
     platform: z.literal('slack'),
