@@ -1,0 +1,19 @@
+// One place that builds the Discord REST client, so the bot and the workers retry the same way.
+import { REST } from 'discord.js';
+
+export interface DiscordRestConfig {
+  DISCORD_TOKEN?: string;
+  /** REST base in the form discord.js's `rest.api` takes, e.g. https://discord.com/api. */
+  DISCORD_API_URL: string;
+}
+
+/**
+ * @discordjs/rest waits out 429s (Retry-After / X-RateLimit-* headers, per bucket and global)
+ * and retries 5xx and network errors `retries` times; `timeout` bounds each attempt.
+ */
+export const DISCORD_REST_OPTIONS = { retries: 3, timeout: 15_000 } as const;
+
+export function createDiscordRest(cfg: DiscordRestConfig): REST {
+  if (!cfg.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set: cannot talk to Discord. Set it to the bot token from the Discord developer portal.');
+  return new REST({ api: cfg.DISCORD_API_URL, ...DISCORD_REST_OPTIONS }).setToken(cfg.DISCORD_TOKEN);
+}
