@@ -3,6 +3,7 @@ import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import { Chart, registerables, type ChartConfiguration } from 'chart.js';
 import { ensureFonts } from './fonts.ts';
 import { overlayPlugin } from './chart-overlays.ts';
+import { encodeCanvas } from './png.ts';
 import { seriesColor, theme } from './theme.ts';
 
 ensureFonts();
@@ -12,7 +13,8 @@ Chart.defaults.borderColor = theme.grid;
 Chart.defaults.font.family = theme.fontFamily;
 Chart.defaults.font.size = theme.fontSize;
 Chart.defaults.scale.grid.color = theme.grid;
-Chart.defaults.scale.border.color = theme.axis;
+// Axis lines a little brighter than the grid (Chart.js's types lack `border` on the defaults).
+(Chart.defaults.scale as unknown as { border: { color: string } }).border.color = theme.axis;
 Chart.defaults.scale.ticks.color = theme.foreground;
 Chart.defaults.elements.point.radius = theme.pointRadius;
 Chart.defaults.elements.line.borderWidth = theme.lineWidth;
@@ -86,7 +88,7 @@ export function drawChart(config: ChartConfiguration, size: ChartSize = {}): Dra
 export async function renderChart(config: ChartConfiguration, size: ChartSize = {}): Promise<Buffer> {
   const { canvas, dispose } = drawChart(config, size);
   try {
-    return await canvas.encode('png');
+    return await encodeCanvas(canvas);
   } finally {
     dispose();
   }
