@@ -19,6 +19,8 @@ const EnvSchema = z.object({
   MODEL: z.string().default('gpt2'),
   HF_HOME: z.string().optional(),
   HF_ENDPOINT: z.string().default('https://huggingface.co'),
+  /** Hugging Face access token for gated or private repositories (sent only to HF_ENDPOINT). */
+  HF_TOKEN: z.string().optional(),
   /** Where downloaded checkpoints live when HF_HOME is not set. */
   MODELS_DIR: z.string().default(path.join(repoRoot, 'models', 'cache')),
   /** Directory of Gutenberg plain-text books (pgNNN.txt) consulted before downloading. */
