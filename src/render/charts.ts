@@ -203,10 +203,16 @@ function lineDataset(s: Series, i: number, pts: Point[], defaults: { radius: num
     pointStyle: defaults.showLine && (s.pointRadius ?? defaults.radius) === 0 ? 'line' : 'circle',
     tension: 0,
     yAxisID: s.axis === 'right' ? 'y2' : 'y',
-    // Data arrive as {x, y} numbers: skip Chart.js's parsing pass (big series, e.g. 50k logits).
-    parsing: false,
-    normalized: true,
+    // Sorted {x, y} numbers can skip Chart.js's parsing pass (big series, e.g. 50k logits).
+    // Chart.js then assumes x is sorted (it reads the x range off the ends and binary-searches),
+    // so scatter clouds must be parsed or most of their points go missing.
+    ...(isStrictlyIncreasing(pts) ? { parsing: false, normalized: true } : {}),
   } as Dataset;
+}
+
+function isStrictlyIncreasing(pts: readonly Point[]): boolean {
+  for (let i = 1; i < pts.length; i++) if (!(pts[i].x > pts[i - 1].x)) return false;
+  return true;
 }
 
 function labelOverlays(series: readonly Series[], offset = 0): OverlayOptions['pointLabels'] {
