@@ -43,7 +43,12 @@ export function findKnownModel(nameOrRepo: string): KnownModel | undefined {
   return KNOWN_MODELS.find((m) => m.name === nameOrRepo || m.repo === nameOrRepo);
 }
 
-export function unknownModelError(name: string): Error {
+/** `purpose` 'pull' lists only what can be downloaded. */
+export function unknownModelError(name: string, purpose: 'load' | 'pull' = 'load'): Error {
+  if (purpose === 'pull') {
+    const hub = KNOWN_MODELS.filter((m) => m.repo).map((m) => m.name);
+    return new Error(`unknown model "${name}": the models on the Hub are ${hub.join(', ')}`);
+  }
   return new Error(`unknown model "${name}": known models are ${knownModelNames().join(', ')}; or give a checkpoint directory (config.json + model.safetensors)`);
 }
 

@@ -1,10 +1,12 @@
 // `lab`: the command line. Each concern registers its own subcommands.
 import { Command } from 'commander';
 import { OptionError } from './analyses/types.ts';
+import { registerModelsCommands } from './cli/models.ts';
 import { registerRunCommand } from './cli/run.ts';
 
 const program = new Command('lab').description('substack-lab: the Substack notebooks as commands');
 registerRunCommand(program);
+registerModelsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

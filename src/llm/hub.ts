@@ -22,8 +22,9 @@ export interface PullProgress {
   downloaded: number;
   /** File size, when the server says. */
   total?: number;
-  /** `cached`: already in the cache, nothing downloaded. */
-  phase: 'download' | 'verify' | 'cached' | 'done';
+  /** `cached`: already in the cache, nothing downloaded; `retry`: an attempt failed, see `message`. */
+  phase: 'download' | 'retry' | 'verify' | 'cached' | 'done';
+  message?: string;
 }
 
 export interface PullOptions {
@@ -168,6 +169,7 @@ class HubClient {
     const extra: Record<string, string> = { 'accept-encoding': 'identity' };
     if (have > 0) extra.range = `bytes=${have}-`;
     let fh: fs.FileHandle | undefined;
+    let offset = 0;
     try {
       const res = await fetch(url, { headers: this.headers(url, extra), redirect: 'follow', signal: controller.signal });
       if (res.status === 416 && have > 0) {
@@ -175,7 +177,6 @@ class HubClient {
         throw new RetryableError(`${what}: the server refused to resume at byte ${have}; restarting`);
       }
       if (!res.ok) throw describeStatus(res.status, what, !!this.token);
-      let offset = 0;
       if (res.status === 206) {
         const start = Number(/^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1]);
         if (start !== have) {
@@ -207,7 +208,8 @@ class HubClient {
     } catch (err) {
       if (err instanceof HubError || err instanceof RetryableError) throw err;
       const reason = stalled ? `no data for ${this.stallTimeoutMs / 1000} s` : `${(err as Error).message}${causeOf(err)}`;
-      throw new RetryableError(`${what}: ${reason}`);
+      const where = offset > 0 ? ` at byte ${offset}${size !== undefined ? ` of ${size}` : ''}` : '';
+      throw new RetryableError(`${what}: connection lost${where} (${reason})`);
     } finally {
       clearTimeout(timer);
       await fh?.close();
@@ -292,14 +294,16 @@ export async function pullRepoFiles(repo: string, files: string[], opts: PullOpt
   let commit = isCommitHash(revision) ? revision : undefined;
   const pulled: PulledFile[] = [];
 
-  const withRetries = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+  const withRetries = async <T>(file: string, fn: () => Promise<T>): Promise<T> => {
     for (let attempt = 0; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         if (!(err instanceof RetryableError)) throw err;
         if (attempt >= retries) throw new HubError(`${err.message} (gave up after ${retries + 1} attempts)`);
-        await sleep(retryDelayMs * 2 ** attempt);
+        const delay = retryDelayMs * 2 ** attempt;
+        onProgress({ file, downloaded: 0, phase: 'retry', message: `${err.message}; retrying in ${delay / 1000} s (${attempt + 1}/${retries})` });
+        await sleep(delay);
       }
     }
   };
@@ -308,7 +312,7 @@ export async function pullRepoFiles(repo: string, files: string[], opts: PullOpt
     const what = `${repo}/${file}`;
     // After the first file, ask for the commit itself so a push to main mid-pull cannot mix versions.
     const url = client.resolveUrl(repo, commit ?? revision, file);
-    const meta = await withRetries(what, () => client.metadata(url, what));
+    const meta = await withRetries(file, () => client.metadata(url, what));
     if (commit && meta.commit !== commit) {
       throw new HubError(`${what}: the Hub answered for commit ${meta.commit}, expected ${commit}`);
     }
@@ -324,7 +328,7 @@ export async function pullRepoFiles(repo: string, files: string[], opts: PullOpt
       const release = await lockBlob(`${blob}.lock`, what);
       try {
         const partial = `${blob}.incomplete`;
-        await withRetries(what, () =>
+        await withRetries(file, () =>
           client.downloadOnce(url, partial, size, what, (n) => onProgress({ file, downloaded: n, total: size, phase: 'download' })),
         );
         onProgress({ file, downloaded: size ?? 0, total: size, phase: 'verify' });
@@ -352,7 +356,7 @@ export async function pullRepoFiles(repo: string, files: string[], opts: PullOpt
 /** Pull a known model (gpt2, gpt2-medium, …, distilgpt2) by name or Hub repository id. */
 export async function pullModel(name: string, opts: PullOptions = {}): Promise<PullResult> {
   const model = findKnownModel(name);
-  if (!model) throw unknownModelError(name);
+  if (!model) throw unknownModelError(name, 'pull');
   if (!model.repo) throw new HubError(`${model.name} is generated locally, not downloaded: it is created on first use (or with \`npx lab models tiny\`)`);
   return pullRepoFiles(model.repo, CHECKPOINT_FILES, opts);
 }

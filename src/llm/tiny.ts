@@ -34,7 +34,7 @@ export interface TinyVariant {
 }
 
 /** Limits keep a typo from allocating gigabytes; the keys are the option names in errors. */
-const LIMITS = {
+export const TINY_LIMITS = {
   n_layer: [1, 48],
   n_head: [1, 64],
   n_embd: [1, 2048],
@@ -43,7 +43,7 @@ const LIMITS = {
 } as const;
 
 function checkOptions(o: Required<TinyOptions>): void {
-  for (const [key, [min, max]] of Object.entries(LIMITS)) {
+  for (const [key, [min, max]] of Object.entries(TINY_LIMITS)) {
     const v = o[key as keyof TinyOptions];
     if (!Number.isInteger(v) || v < min || v > max) {
       throw new RangeError(`tiny checkpoint: ${key} must be an integer from ${min} to ${max} (got ${v})`);
@@ -183,7 +183,8 @@ export async function writeTinyCheckpoint(dir: string, opts: TinyOptions = {}, v
   return dir;
 }
 
-async function isCurrentTinyDir(dir: string): Promise<boolean> {
+/** True when `dir` holds a tiny checkpoint made by this version of the generator. */
+export async function isCurrentTinyDir(dir: string): Promise<boolean> {
   try {
     const cfg = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'));
     await fs.access(path.join(dir, 'model.safetensors'));
