@@ -2,7 +2,7 @@
 // attention patterns, per-layer histograms. Cells are coloured into an ImageData once and scaled
 // with nearest-neighbour; larger-than-screen matrices are block-averaged first so no row is lost.
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
-import { colorLimits, colormapLut, contrastingText, divergingColormaps, type ColormapName } from './colormaps.ts';
+import { colorLimits, colormapLut, contrastingText, type ColormapName } from './colormaps.ts';
 import { ensureFonts } from './fonts.ts';
 import { encodeCanvas } from './png.ts';
 import { theme } from './theme.ts';
@@ -173,7 +173,8 @@ export function drawMatrix(ctx: SKRSContext2D, o: MatrixOptions, box: Box, dpr: 
   const pixels = cellCtx.createImageData(fit.cols, fit.rows);
   const px = pixels.data;
   const span = vmax - vmin;
-  const empty = [0x26, 0x26, 0x26];
+  const surface = parseInt(theme.surface.slice(1), 16);
+  const empty = [surface >> 16, (surface >> 8) & 255, surface & 255];
   for (let r = 0; r < fit.rows; r++) {
     const srcRow = (o.origin === 'lower' ? fit.rows - 1 - r : r) * fit.cols;
     for (let c = 0; c < fit.cols; c++) {
@@ -331,4 +332,3 @@ export async function renderMatrix(o: MatrixOptions & { width?: number; height?:
   return encodeCanvas(canvas);
 }
 
-export { divergingColormaps };
