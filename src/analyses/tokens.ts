@@ -1,0 +1,300 @@
+// /tokens — LLM breakdown 1/6: tokenization. A text's tokens (id | token), how many characters
+// each token covers, how spaces and capitals change tokens, and how many tokens the same sentence
+// costs in eight languages — for GPT-2 as in the post and, beyond it, GPT-4 and GPT-4o.
+// Tokenizers only: no model weights are needed, so no model runs (and no tiny-model caveat).
+import { z } from 'zod';
+import { findPost } from '../catalog/posts.ts';
+import { lineChart, scatterChart } from '../render/charts.ts';
+import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { renderPanels } from '../render/panels.ts';
+import { encodeCanvas } from '../render/png.ts';
+import { renderTextHeatmap } from '../render/text-heatmap.ts';
+import { theme } from '../render/theme.ts';
+import { getTokenizer, showWhitespace, TOKENIZER_NAMES, type Tokenizer, type TokenizerName } from './lib/tokenizers.ts';
+import { renderTableFigure } from './lib/table-figure.ts';
+import type { Analysis, Figure } from './types.ts';
+
+/** The same sentence in the post's eight languages (our own sentence, our own translations). */
+export const LANGUAGE_SAMPLES: readonly { language: string; sentence: string }[] = [
+  { language: 'English', sentence: 'My neighbour grows tomatoes on her balcony, and every summer she gives the extra ones to the children on our street.' },
+  { language: 'Spanish', sentence: 'Mi vecina cultiva tomates en su balcón y cada verano les regala los que le sobran a los niños de nuestra calle.' },
+  { language: 'Arabic', sentence: 'تزرع جارتي الطماطم على شرفتها، وفي كل صيف تعطي الزائد منها لأطفال شارعنا.' },
+  { language: 'Persian', sentence: 'همسایه‌ام روی بالکنش گوجه‌فرنگی می‌کارد و هر تابستان گوجه‌های اضافی را به بچه‌های کوچه‌مان می‌دهد.' },
+  { language: 'Lithuanian', sentence: 'Mano kaimynė augina pomidorus savo balkone, o kiekvieną vasarą perteklių išdalija mūsų gatvės vaikams.' },
+  { language: 'Chinese', sentence: '我的邻居在阳台上种西红柿，每年夏天她都会把多余的送给我们这条街上的孩子们。' },
+  { language: 'Tamil', sentence: 'என் பக்கத்து வீட்டுக்காரர் தன் பால்கனியில் தக்காளி வளர்க்கிறார், ஒவ்வொரு கோடையிலும் மீதமுள்ளவற்றை எங்கள் தெருவில் உள்ள குழந்தைகளுக்குக் கொடுக்கிறார்.' },
+  { language: 'Esperanto', sentence: 'Mia najbarino kultivas tomatojn sur sia balkono, kaj ĉiusomere ŝi donas la troajn al la infanoj de nia strato.' },
+];
+
+const TEXT_MAX = 2000;
+const DEFAULT_TEXT = 'I like the longer-form posts on Substack.';
+/** Rows per tokenizer in the token-table figure; the data always has every token. */
+const TABLE_ROWS = 40;
+
+const Options = z
+  .object({
+    text: z.string().min(1).max(TEXT_MAX).default(DEFAULT_TEXT)
+      .describe('Text to tokenize'),
+    words: z.array(z.string().min(1).max(40)).min(1).max(12)
+      .default(['banana', ' banana', ' Banana', 'substack', ' substack', 'like', ' like'])
+      .describe('Words for the spaces-and-case table; write a leading space as ␣ or in quotes: " banana"'),
+    tokenizers: z.array(z.enum(TOKENIZER_NAMES)).min(1).max(3).default(['gpt2', 'gpt4', 'gpt4o'])
+      .describe('Tokenizers to compare: gpt2 (r50k_base), gpt4 (cl100k_base), gpt4o (o200k_base)'),
+  })
+  .strict();
+type Opts = z.infer<typeof Options>;
+
+interface Tokenized {
+  ids: number[];
+  /** Display text of each token (bytes as <e8 93> when a token is part of a character). */
+  tokens: string[];
+}
+
+interface TokenizerResult extends Tokenized {
+  name: TokenizerName;
+  label: string;
+  encoding: string;
+  vocabSize: number;
+  /** Characters (Unicode code points, as Python's len) of each token's text. */
+  charsPerToken: number[];
+}
+
+export interface TokensData {
+  text: string;
+  /** Unicode code points, as Python's len(text). */
+  characters: number;
+  tokenizers: TokenizerResult[];
+  words: { word: string; byTokenizer: Tokenized[] }[];
+  languages: { language: string; sentence: string; characters: number; tokens: number[] }[];
+}
+
+/** Code points, not UTF-16 units: "蓝" is 1 character, as in Python. */
+const charCount = (s: string) => [...s].length;
+
+/** `" banana"` and `␣banana` both mean " banana": list options lose leading spaces when trimmed. */
+export function unquoteWord(w: string): string {
+  const quoted = /^"(.*)"$/s.exec(w);
+  return (quoted ? quoted[1] : w).replace(/␣/g, ' ');
+}
+
+function tokenize(tok: Tokenizer, text: string): Tokenized {
+  const ids = tok.encode(text);
+  return { ids, tokens: ids.map((id) => tok.tokenText(id)) };
+}
+
+async function compute(opts: Opts): Promise<TokensData> {
+  const toks = await Promise.all(opts.tokenizers.map((n) => getTokenizer(n)));
+  const words = opts.words.map(unquoteWord);
+  return {
+    text: opts.text,
+    characters: charCount(opts.text),
+    tokenizers: toks.map((tok) => {
+      const t = tokenize(tok, opts.text);
+      return {
+        name: tok.name,
+        label: tok.label,
+        encoding: tok.encoding,
+        vocabSize: tok.vocabSize,
+        ...t,
+        charsPerToken: t.ids.map((id) => charCount(tok.decode([id]).replace(/\uFFFD/g, ''))),
+      };
+    }),
+    words: words.map((word) => ({ word, byTokenizer: toks.map((tok) => tokenize(tok, word)) })),
+    languages: LANGUAGE_SAMPLES.map(({ language, sentence }) => ({
+      language,
+      sentence,
+      characters: charCount(sentence),
+      tokens: toks.map((tok) => tok.encode(sentence).length),
+    })),
+  };
+}
+
+const quoted = (token: string) => JSON.stringify(token);
+const tokLabel = (t: TokenizerResult) => `${t.label} (${t.encoding})`;
+
+async function render(d: TokensData): Promise<Figure[]> {
+  const short = d.text.length > 60 ? `${d.text.slice(0, 57)}…` : d.text;
+  const counts = d.tokenizers.map((t) => `${t.label}: ${t.ids.length}`).join(', ');
+
+  const tableFig = await renderTableFigure({
+    title: `Tokens of "${short}"`,
+    subtitle: `${d.characters} characters → tokens (${counts})`,
+    tables: d.tokenizers.map((t) => ({
+      heading: tokLabel(t),
+      columns: [{ header: 'Index', align: 'right', mono: true }, { header: 'Token', mono: true }],
+      rows: t.ids.slice(0, TABLE_ROWS).map((id, i) => [String(id), quoted(t.tokens[i])]),
+      footer: t.ids.length > TABLE_ROWS ? `… ${t.ids.length - TABLE_ROWS} more tokens (all in the data)` : undefined,
+    })),
+  });
+
+  // One text heatmap per tokenizer on a shared colour scale, stacked into one figure.
+  const vmax = Math.max(2, ...d.tokenizers.flatMap((t) => t.charsPerToken));
+  const boxesFig = await stackVertically(await Promise.all(d.tokenizers.map((t, i) => renderTextHeatmap({
+    title: `${tokLabel(t)}: ${d.characters} characters → ${t.ids.length} tokens (${(d.characters / t.ids.length).toFixed(2)} per token)`,
+    tokens: t.tokens,
+    values: t.charsPerToken,
+    colormap: 'viridis',
+    vmin: 0,
+    vmax,
+    legend: i === d.tokenizers.length - 1,
+    legendLabel: 'characters in the token',
+  }))));
+
+  const tokCols = d.tokenizers.flatMap((t) => [
+    { header: `${t.label} n`, align: 'right' as const },
+    { header: `${t.label} pieces (ids)`, mono: true },
+  ]);
+  const spacesFig = await renderTableFigure({
+    title: 'Spaces and capitals change the tokens',
+    subtitle: 'Each word on its own; a leading space is part of the token ("␣" marks it)',
+    tables: [{
+      columns: [{ header: 'Word', mono: true }, ...tokCols],
+      rows: d.words.map((w) => [
+        quoted(w.word),
+        ...w.byTokenizer.flatMap((t) => [
+          String(t.ids.length),
+          `${t.tokens.map(showWhitespace).join('|')} (${t.ids.join(', ')})`,
+        ]),
+      ]),
+    }],
+  });
+
+  const langs = d.languages.map((l) => l.language);
+  const twin = lineChart({
+    title: 'Token and character counts per language',
+    categories: langs,
+    yLabel: 'Token count',
+    y2Label: 'Character count',
+    series: [
+      ...d.tokenizers.map((t, i) => ({ label: `${t.label} tokens`, values: d.languages.map((l) => l.tokens[i]) })),
+      { label: 'Characters', values: d.languages.map((l) => l.characters), axis: 'right' as const, dashed: true, color: '#ff9f9f' },
+    ],
+    yMin: 0,
+    legend: true,
+  });
+  const maxAll = Math.max(...d.languages.flatMap((l) => [l.characters, ...l.tokens]));
+  const scatter = scatterChart({
+    title: 'Tokens vs characters',
+    xLabel: 'Character count',
+    yLabel: 'Token count',
+    series: d.tokenizers.map((t, i) => ({
+      label: t.label,
+      points: d.languages.map((l) => [l.characters, l.tokens[i]] as [number, number]),
+      pointLabels: i === 0 ? langs : undefined,
+    })),
+    identityLine: 'tokens = characters',
+    xMin: 0,
+    yMin: 0,
+    xMax: Math.ceil((maxAll + 20) / 50) * 50,
+    yMax: Math.ceil((maxAll + 20) / 50) * 50,
+    legend: true,
+  });
+  const languagesFig = await renderPanels([twin, scatter], { columns: 2, width: 1400, panelHeight: 600, title: 'The same sentence in eight languages' });
+
+  const counts8 = (i: number) => d.languages.map((l) => `${l.language} ${l.tokens[i]}`).join(', ');
+  return [
+    {
+      name: 'token-table',
+      title: 'Token table',
+      alt: `Token ids and token texts of "${short}" for ${d.tokenizers.map(tokLabel).join(', ')}; ${d.characters} characters become ${counts} tokens.`,
+      png: tableFig,
+    },
+    {
+      name: 'chars-vs-tokens',
+      title: 'Characters vs tokens',
+      alt: `The text drawn as token boxes, one row per tokenizer, each box coloured by how many characters it covers (${counts} tokens for ${d.characters} characters).`,
+      png: boxesFig,
+    },
+    {
+      name: 'spaces-case',
+      title: 'Spaces and case',
+      alt: `Table of how ${d.words.length} words (${d.words.map((w) => quoted(w.word)).join(', ')}) split into tokens with ${d.tokenizers.map((t) => t.label).join(', ')}.`,
+      png: spacesFig,
+    },
+    {
+      name: 'languages',
+      title: 'Eight languages: tokens vs characters',
+      alt: `Left: token count per tokenizer (left axis) and character count (right axis, dashed) of one sentence in eight languages. ` +
+        `Right: token count against character count with the identity line. Token counts: ${d.tokenizers.map((t, i) => `${t.label}: ${counts8(i)}`).join('; ')}.`,
+      png: languagesFig,
+    },
+  ];
+}
+
+/** Figures of the same width, one under the other. */
+async function stackVertically(pngs: Buffer[]): Promise<Buffer> {
+  const images = await Promise.all(pngs.map((p) => loadImage(p)));
+  const width = Math.max(...images.map((im) => im.width));
+  const canvas = createCanvas(width, images.reduce((h, im) => h + im.height, 0));
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = theme.background;
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  let y = 0;
+  for (const im of images) {
+    ctx.drawImage(im, 0, y);
+    y += im.height;
+  }
+  return encodeCanvas(canvas);
+}
+
+function explain(d: TokensData, opts: Opts): string {
+  const [first] = d.tokenizers;
+  const textLine =
+    `"${d.text.length > 50 ? d.text.slice(0, 47) + '…' : d.text}" has ${d.characters} characters and ` +
+    d.tokenizers.map((t) => `${t.ids.length} ${t.label} tokens`).join(', ') + '.';
+  const banana = d.words.find((w) => w.byTokenizer[0].ids.length > 1);
+  const single = d.words.find((w) => w.byTokenizer[0].ids.length === 1);
+  const wordsLine = banana && single
+    ? `In the spaces-and-case table, ${quoted(single.word)} is one ${first.label} token but ${quoted(banana.word)} is ${banana.byTokenizer[0].ids.length} (${banana.byTokenizer[0].tokens.map(quoted).join(' + ')}): a leading space and a capital letter make a different token.`
+    : `In the spaces-and-case table, compare how a leading space or a capital letter changes the tokens.`;
+  const ratios = d.languages.map((l) => ({ l, r: l.tokens[0] / l.characters }));
+  const worst = ratios.reduce((a, b) => (b.r > a.r ? b : a));
+  const english = d.languages.find((l) => l.language === 'English')!;
+  const last = d.tokenizers.length - 1;
+  const langLine =
+    `The same sentence costs ${english.tokens[0]} ${first.label} tokens in English but ${worst.l.tokens[0]} in ${worst.l.language} ` +
+    `(${worst.r.toFixed(2)} tokens per character: more tokens than letters)` +
+    (last > 0 ? `; ${d.tokenizers[last].label}'s larger vocabulary needs ${worst.l.tokens[last]}.` : '.');
+  const tryNext = opts.text === DEFAULT_TEXT
+    ? 'Try `/tokens text:"Tokenization is surprisingly unintuitive"` or your own name.'
+    : 'Try `/tokens words:"strawberry"|" strawberry"|" Strawberry"` to see how a word splits.';
+  return [textLine, wordsLine, langLine, tryNext].join(' ');
+}
+
+function figureData(d: TokensData): Record<string, unknown> {
+  return {
+    'token-table': {
+      text: d.text,
+      characters: d.characters,
+      tokenizers: d.tokenizers.map((t) => ({ name: t.name, encoding: t.encoding, vocabSize: t.vocabSize, ids: t.ids, tokens: t.tokens })),
+    },
+    'chars-vs-tokens': d.tokenizers.map((t) => ({
+      name: t.name,
+      tokens: t.ids.length,
+      characters: d.characters,
+      charactersPerToken: d.characters / t.ids.length,
+      charsPerToken: t.charsPerToken,
+    })),
+    'spaces-case': d.words.map((w) => ({
+      word: w.word,
+      ...Object.fromEntries(w.byTokenizer.map((t, i) => [d.tokenizers[i].name, { ids: t.ids, tokens: t.tokens }])),
+    })),
+    languages: d.languages.map((l) => ({
+      language: l.language,
+      sentence: l.sentence,
+      characters: l.characters,
+      ...Object.fromEntries(d.tokenizers.map((t, i) => [`${t.name}Tokens`, l.tokens[i]])),
+    })),
+  };
+}
+
+export const tokensAnalysis: Analysis<typeof Options, TokensData> = {
+  id: 'tokens',
+  post: findPost('tokens')!,
+  usesModel: false,
+  options: Options,
+  compute: (opts) => compute(opts),
+  render: (d) => render(d),
+  explain,
+  figureData,
+};
