@@ -121,7 +121,12 @@ class HubClient {
     for (let hops = 0; hops < 10; hops++) {
       let res: Response;
       try {
-        res = await fetch(url, { method: 'HEAD', redirect: 'manual', headers: this.headers(url, { 'accept-encoding': 'identity' }) });
+        res = await fetch(url, {
+          method: 'HEAD',
+          redirect: 'manual',
+          headers: this.headers(url, { 'accept-encoding': 'identity' }),
+          signal: AbortSignal.timeout(this.stallTimeoutMs),
+        });
       } catch (err) {
         throw new RetryableError(`${what}: ${(err as Error).message}${causeOf(err)}`);
       }

@@ -15,6 +15,9 @@ export type WritableDtype = 'F32' | 'F16' | 'BF16' | 'I64';
 
 const BYTES_PER_ELEMENT: Record<ReadableDtype, number> = { F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4 };
 
+/** One read/write call moves at most this much (Node refuses ≥ 2 GiB in one call). */
+const MAX_IO_BYTES = 1 << 30;
+
 /** Refuse headers beyond this: real ones are a few hundred KB even for gpt2-xl. */
 const MAX_HEADER_BYTES = 100 * 1024 * 1024;
 
@@ -212,7 +215,7 @@ function parseHeader(file: string, json: string, dataStart: number, fileSize: nu
 async function readExactly(fh: fs.FileHandle, target: Uint8Array, position: number): Promise<void> {
   let done = 0;
   while (done < target.length) {
-    const { bytesRead } = await fh.read(target, done, target.length - done, position + done);
+    const { bytesRead } = await fh.read(target, done, Math.min(target.length - done, MAX_IO_BYTES), position + done);
     if (bytesRead === 0) throw new Error(`unexpected end of file at byte ${position + done}`);
     done += bytesRead;
   }
@@ -354,7 +357,7 @@ function encode(name: string, t: TensorToWrite): Uint8Array {
 
 async function writeAll(fh: fs.FileHandle, bytes: Uint8Array): Promise<void> {
   for (let done = 0; done < bytes.byteLength; ) {
-    const { bytesWritten } = await fh.write(bytes, done, bytes.byteLength - done);
+    const { bytesWritten } = await fh.write(bytes, done, Math.min(bytes.byteLength - done, MAX_IO_BYTES));
     done += bytesWritten;
   }
 }

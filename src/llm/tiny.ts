@@ -10,7 +10,7 @@ import type { GPT2Config, Tensor } from './types.ts';
 
 export const TINY_VOCAB_SIZE = 50257;
 /** Bump when the generated values change, so cached copies are regenerated. */
-export const TINY_GENERATOR_VERSION = 1;
+export const TINY_GENERATOR_VERSION = 2;
 export const TINY_DIR_NAME = 'tiny-random-gpt2';
 
 export interface TinyOptions {
@@ -66,21 +66,22 @@ function mulberry32(seed: number): () => number {
   };
 }
 
-/** Standard normals by Box–Muller over a uniform source. */
-function normals(uniform: () => number): () => number {
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u = 1 - uniform(); // (0, 1]: log is finite
-    const r = Math.sqrt(-2 * Math.log(u));
-    const theta = 2 * Math.PI * uniform();
-    spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
-  };
+/**
+ * Fill `out` with N(mean, std²) draws by Marsaglia's polar method, inlined: a GPT-2-small-shaped
+ * checkpoint is 124 M draws, and this is ~3× faster than a per-value Box–Muller closure.
+ */
+function fillNormal(out: Float32Array, mean: number, std: number, uniform: () => number): void {
+  for (let i = 0; i < out.length; i += 2) {
+    let x: number, y: number, s: number;
+    do {
+      x = 2 * uniform() - 1;
+      y = 2 * uniform() - 1;
+      s = x * x + y * y;
+    } while (s >= 1 || s === 0);
+    const f = Math.sqrt((-2 * Math.log(s)) / s);
+    out[i] = mean + std * x * f;
+    if (i + 1 < out.length) out[i + 1] = mean + std * y * f;
+  }
 }
 
 /**
@@ -96,10 +97,10 @@ function initFor(name: string, dims: number[]): { mean: number; std: number } {
   return { mean: 0, std: 1 / Math.sqrt(dims[0]) };
 }
 
-function drawTensor(name: string, dims: number[], randn: () => number): Tensor {
+function drawTensor(name: string, dims: number[], uniform: () => number): Tensor {
   const { mean, std } = initFor(name, dims);
   const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = mean + std * randn();
+  fillNormal(data, mean, std, uniform);
   return { dims, data };
 }
 
@@ -121,15 +122,15 @@ export function tinyConfig(opts: TinyOptions = {}): GPT2Config & { seed: number 
 /** The tiny checkpoint in memory: canonical names, float32, tied head (no `lm_head.weight`). */
 export function makeTinyCheckpoint(opts: TinyOptions = {}): { config: GPT2Config; tensors: Map<string, Tensor> } {
   const { seed, ...config } = tinyConfig(opts);
-  const randn = normals(mulberry32(seed));
+  const uniform = mulberry32(seed);
   const tensors = new Map<string, Tensor>();
-  for (const [name, dims] of gpt2TensorShapes(config)) tensors.set(name, drawTensor(name, dims, randn));
+  for (const [name, dims] of gpt2TensorShapes(config)) tensors.set(name, drawTensor(name, dims, uniform));
   return { config, tensors };
 }
 
 /** A separate stream, so the untied variant shares every other tensor with the tied one. */
 function untiedHeadTensor(config: GPT2Config, seed: number): Tensor {
-  return drawTensor('lm_head.weight', [config.vocab_size, config.n_embd], normals(mulberry32(seed ^ 0x9e3779b9)));
+  return drawTensor('lm_head.weight', [config.vocab_size, config.n_embd], mulberry32(seed ^ 0x9e3779b9));
 }
 
 /** Write the tiny checkpoint as a Hugging Face GPT-2 directory; returns the directory. */
