@@ -130,7 +130,24 @@ function build(opts: CommonOptions, parts: BuildParts): ChartConfiguration {
     [valueAxis]: linearOrLog(parts.horizontal ? opts.logX : opts.logY, opts.yMin, opts.yMax),
   };
   (scales.x as { title?: unknown }).title = axisTitle(opts.xLabel);
-  if (parts.tightX && !parts.categorical) (scales.x as { bounds?: string }).bounds = 'data';
+  if (parts.tightX && !parts.categorical) {
+    // End the axis at the data, with round ticks inside and no odd end label ("50,256"), as
+    // matplotlib does. (Chart.js's bounds: 'data' would start the ticks at the odd minimum.)
+    const x = scales.x as { min?: number; max?: number; ticks?: Record<string, unknown> };
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const d of parts.datasets) {
+      for (const p of d.data as Point[]) {
+        if (p.x < lo) lo = p.x;
+        if (p.x > hi) hi = p.x;
+      }
+    }
+    if (lo < hi) {
+      x.min ??= lo;
+      x.max ??= hi;
+    }
+    x.ticks = { ...x.ticks, includeBounds: false };
+  }
   (scales.y as { title?: unknown }).title = axisTitle(opts.yLabel);
   if (right) {
     const rightColor = String(parts.datasets.find((d) => d.yAxisID === 'y2')?.borderColor ?? theme.foreground);
@@ -197,10 +214,12 @@ function lineDataset(s: Series, i: number, pts: Point[], defaults: { radius: num
     borderWidth: s.lineWidth ?? theme.lineWidth,
     borderDash: s.dashed ? [7, 5] : undefined,
     pointRadius: s.pointRadius ?? defaults.radius,
-    pointBorderWidth: 0,
     showLine: defaults.showLine,
-    // Line-only series get a line swatch in the legend, not a dot.
-    pointStyle: defaults.showLine && (s.pointRadius ?? defaults.radius) === 0 ? 'line' : 'circle',
+    // Line-only series get a line swatch in the legend, not a dot; the legend strokes it with
+    // the point border width, so that carries the line width.
+    ...(defaults.showLine && (s.pointRadius ?? defaults.radius) === 0
+      ? { pointStyle: 'line', pointBorderWidth: s.lineWidth ?? theme.lineWidth }
+      : { pointStyle: 'circle', pointBorderWidth: 0 }),
     tension: 0,
     yAxisID: s.axis === 'right' ? 'y2' : 'y',
     // Sorted {x, y} numbers can skip Chart.js's parsing pass (big series, e.g. 50k logits).
@@ -453,11 +472,13 @@ export function histogramChart(opts: HistogramOptions): ChartConfiguration {
       fill: 'origin',
       backgroundColor: withAlpha(color, fillAlpha),
       borderWidth: 1.5,
+      pointStyle: 'rect', // legend swatch: the filled area's colour with its outline
+      pointBorderWidth: 1.5,
     } as Dataset;
   });
   return build(
-    { ...opts, yLabel: opts.yLabel ?? (opts.density ? 'density' : 'count'), xMin: opts.xMin ?? range[0], xMax: opts.xMax ?? range[1] },
-    { type: 'line', datasets },
+    { ...opts, yLabel: opts.yLabel ?? (opts.density ? 'density' : 'count') },
+    { type: 'line', datasets, tightX: true },
   );
 }
 
