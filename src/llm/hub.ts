@@ -143,11 +143,26 @@ class HubClient {
       }
       const commit = res.headers.get('x-repo-commit');
       const etag = linkedEtag ?? normalizeEtag(res.headers.get('etag'));
+      // Both become path components in the cache: accept only what the Hub sends (hex hashes).
+      if (commit && !/^[0-9a-f]{40}$/.test(commit)) throw new HubError(`${what}: X-Repo-Commit "${commit}" is not a commit hash`);
+      if (etag && !/^[0-9A-Za-z_-]{1,128}$/.test(etag)) throw new HubError(`${what}: ETag "${etag}" cannot name a cache file`);
       const sizeHeader = res.headers.get('x-linked-size') ?? (res.status < 300 ? res.headers.get('content-length') : null);
       if (!commit || !etag) {
         throw new HubError(`${what}: the server at ${this.endpoint} did not send X-Repo-Commit and ETag; is HF_ENDPOINT a Hugging Face Hub?`);
       }
       return { commit, etag, size: sizeHeader ? Number(sizeHeader) : undefined };
+    }
+    throw new HubError(`${what}: too many redirects`);
+  }
+
+  /** GET, following redirects hop by hop so each hop gets its own headers (no token to the CDN). */
+  private async getFollowingRedirects(url: string, extra: Record<string, string>, signal: AbortSignal, what: string): Promise<Response> {
+    for (let hops = 0; hops < 10; hops++) {
+      const res = await fetch(url, { headers: this.headers(url, extra), redirect: 'manual', signal });
+      const location = res.headers.get('location');
+      if (res.status < 300 || res.status >= 400 || !location) return res;
+      await res.body?.cancel();
+      url = new URL(location, url).href;
     }
     throw new HubError(`${what}: too many redirects`);
   }
@@ -176,7 +191,7 @@ class HubClient {
     let fh: fs.FileHandle | undefined;
     let offset = 0;
     try {
-      const res = await fetch(url, { headers: this.headers(url, extra), redirect: 'follow', signal: controller.signal });
+      const res = await this.getFollowingRedirects(url, extra, controller.signal, what);
       if (res.status === 416 && have > 0) {
         await fs.rm(partial, { force: true }); // the server disagrees about what we have
         throw new RetryableError(`${what}: the server refused to resume at byte ${have}; restarting`);

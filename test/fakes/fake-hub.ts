@@ -32,6 +32,11 @@ export interface FakeHubOptions {
   /** When set, resolve URLs answer 401 without `Authorization: Bearer <token>`. */
   token?: string;
   commit?: string;
+  /**
+   * Host for the CDN redirects (e.g. "localhost"): another origin on the same server, like the
+   * real Hub's CDN, so tests can see what crosses origins. Default: a relative redirect.
+   */
+  cdnHost?: string;
 }
 
 export class FakeHub {
@@ -81,6 +86,10 @@ export class FakeHub {
     return this.base;
   }
 
+  private get cdnBase(): string {
+    return this.opts.cdnHost ? `http://${this.opts.cdnHost}:${new URL(this.base).port}` : '';
+  }
+
   /** Requests whose path starts with `prefix`. */
   requestsTo(prefix: string): RecordedRequest[] {
     return this.requests.filter((r) => r.path.startsWith(prefix));
@@ -114,7 +123,7 @@ export class FakeHub {
     if (file.lfs) {
       const sha = this.advertisedSha(file);
       res.writeHead(302, {
-        Location: `/cdn/${file.sha256}/${fileName}`,
+        Location: `${this.cdnBase}/cdn/${file.sha256}/${fileName}`,
         ETag: `"${sha}"`,
         'X-Linked-Etag': `"${sha}"`,
         'X-Linked-Size': String(file.bytes.length),

@@ -126,8 +126,8 @@ describe('pullModel against a fake Hub', () => {
     assert.equal(await findSnapshot(cacheDir, REPO, ['config.json', 'model.safetensors']), undefined);
   });
 
-  test('HF_TOKEN goes in an Authorization header; without it a gated repo says so', async () => {
-    const gated = await FakeHub.start({ repos: { [REPO]: source }, token: 'hf_secret' });
+  test('HF_TOKEN goes to the Hub in an Authorization header (not to the CDN); without it a gated repo says so', async () => {
+    const gated = await FakeHub.start({ repos: { [REPO]: source }, token: 'hf_secret', cdnHost: 'localhost' });
     try {
       await assert.rejects(pullModel('gpt2', options({ endpoint: gated.url })), /access denied \(HTTP 401\); the repository may be gated or private: set HF_TOKEN/);
       gated.requests.length = 0;
@@ -135,6 +135,8 @@ describe('pullModel against a fake Hub', () => {
       assert.equal(await sha256Of(path.join(result.dir, 'model.safetensors')), sourceSha);
       const resolves = gated.requestsTo(`/${REPO}/resolve/`);
       assert.ok(resolves.length >= 2 && resolves.every((r) => r.headers.authorization === 'Bearer hf_secret'));
+      const cdn = gated.requestsTo('/cdn/');
+      assert.ok(cdn.length >= 1 && cdn.every((r) => r.headers.host?.startsWith('localhost:') && r.headers.authorization === undefined), 'the token stays on the Hub');
     } finally {
       await gated.close();
     }
