@@ -28,6 +28,36 @@ const EnvSchema = z.object({
   /** onnxruntime intra-op threads per inference session. */
   ORT_THREADS: z.coerce.number().int().min(1).max(256).default(2),
   LOG_LEVEL: z.string().default('info'),
+  // ── Queue, workers, cache, limits (src/queue, workers/) ──
+  /** Prefix of every BullMQ queue and every cache/limit/delivery key: one Redis can host several deployments (and tests). */
+  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('lab'),
+  /** How long a finished result stays cached, in seconds (0 turns the cache off). */
+  CACHE_TTL_S: z.coerce.number().int().min(0).default(86_400),
+  /** Per-user rate limit: at most RATE_LIMIT_COUNT analyses per RATE_LIMIT_WINDOW_S seconds. */
+  RATE_LIMIT_COUNT: z.coerce.number().int().min(1).default(6),
+  RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
+  /** Per-channel cap on unfinished (waiting or running) analyses. */
+  CHANNEL_MAX_JOBS: z.coerce.number().int().min(1).default(3),
+  /** Attempts per job (first run + retries) and the first exponential backoff delay. */
+  JOB_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),
+  /** BullMQ job lock; a worker that dies mid-job loses it, and the job is re-run after the next stalled check. */
+  JOB_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+  STALLED_INTERVAL_MS: z.coerce.number().int().min(500).default(30_000),
+  /** Minimum gap between two progress edits of one job (Discord/Slack rate limits). */
+  PROGRESS_INTERVAL_MS: z.coerce.number().int().min(0).default(1_000),
+  /** On SIGTERM/SIGINT a worker finishes its current jobs for at most this long, then returns them to the queue. */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(0).default(60_000),
+  /** A single analysis run longer than this is stopped (its thread is terminated) and reported as failed. */
+  JOB_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(300_000),
+  /** Which queues a worker process serves (comma-separated): split model and light work across machines. */
+  WORKER_QUEUES: z.string().regex(/^(model|light|cached)(,(model|light|cached))*$/, 'comma-separated list of model, light, cached').default('model,light,cached'),
+  /** Threads (and concurrent jobs) per worker for analyses without a model; model jobs get one thread. */
+  LIGHT_CONCURRENCY: z.coerce.number().int().min(1).max(32).default(1),
+  /** Bull Board dashboard: HTTP basic auth; it refuses to start without a password. */
+  DASHBOARD_USER: z.string().default('admin'),
+  DASHBOARD_PASSWORD: z.string().optional(),
+  DASHBOARD_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
 });
 
 export type Config = z.infer<typeof EnvSchema>;
