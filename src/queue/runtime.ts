@@ -1,0 +1,126 @@
+// The queue system as one object: a Redis connection, the three BullMQ queues and the settings
+// that shape jobs, all under one key prefix. The bot, the workers, the dashboard and the tests
+// each open one (tests with their own prefix), so nothing below reads globals.
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { config, type Config } from '../config.ts';
+import type { AnalysisJob } from './jobs.ts';
+
+/**
+ * Model jobs (GPT-2 forward passes, seconds each) and light jobs (data science, ~1 s) get their
+ * own queues so neither starves the other; cache hits get a third so a repeated command is
+ * answered at once instead of waiting behind a queue of model runs.
+ */
+export const QUEUE_KINDS = ['model', 'light', 'cached'] as const;
+export type QueueKind = (typeof QUEUE_KINDS)[number];
+
+export const queueName = (kind: QueueKind): string => `analysis-${kind}`;
+
+export interface QueueSettings {
+  cacheTtlS: number;
+  rateLimitCount: number;
+  rateLimitWindowS: number;
+  channelMaxJobs: number;
+  jobAttempts: number;
+  jobBackoffMs: number;
+  jobLockMs: number;
+  stalledIntervalMs: number;
+  progressIntervalMs: number;
+  jobTimeoutMs: number;
+  shutdownTimeoutMs: number;
+  lightConcurrency: number;
+  /** The model an LLM command runs on when it names none. */
+  defaultModel: string;
+}
+
+export function settingsFromConfig(c: Config = config): QueueSettings {
+  return {
+    cacheTtlS: c.CACHE_TTL_S,
+    rateLimitCount: c.RATE_LIMIT_COUNT,
+    rateLimitWindowS: c.RATE_LIMIT_WINDOW_S,
+    channelMaxJobs: c.CHANNEL_MAX_JOBS,
+    jobAttempts: c.JOB_ATTEMPTS,
+    jobBackoffMs: c.JOB_BACKOFF_MS,
+    jobLockMs: c.JOB_LOCK_MS,
+    stalledIntervalMs: c.STALLED_INTERVAL_MS,
+    progressIntervalMs: c.PROGRESS_INTERVAL_MS,
+    jobTimeoutMs: c.JOB_TIMEOUT_MS,
+    shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
+    lightConcurrency: c.LIGHT_CONCURRENCY,
+    defaultModel: c.MODEL,
+  };
+}
+
+export interface QueueRuntime {
+  readonly prefix: string;
+  readonly redisUrl: string;
+  /** For cache, limits, ledger and status keys. BullMQ gets connections of its own. */
+  readonly redis: Redis;
+  readonly queues: Record<QueueKind, Queue<AnalysisJob>>;
+  readonly settings: QueueSettings;
+  /** A key under this runtime's prefix: key('cache', hash) → "lab:cache:<hash>". */
+  key(...parts: string[]): string;
+  close(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  prefix?: string;
+  redisUrl?: string;
+  settings?: Partial<QueueSettings>;
+}
+
+/** A new ioredis connection. `maxRetriesPerRequest: null` is what BullMQ's blocking commands require. */
+export function connectRedis(url: string): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+export function openRuntime(opts: RuntimeOptions = {}): QueueRuntime {
+  const prefix = opts.prefix ?? config.QUEUE_PREFIX;
+  const redisUrl = opts.redisUrl ?? config.REDIS_URL;
+  const settings = { ...settingsFromConfig(), ...opts.settings };
+  const redis = connectRedis(redisUrl);
+  const defaultJobOptions = {
+    attempts: settings.jobAttempts,
+    backoff: { type: 'exponential' as const, delay: settings.jobBackoffMs },
+    // Keep finished jobs long enough for /job and the dashboard, not forever.
+    removeOnComplete: { age: 7 * 86_400, count: 2_000 },
+    removeOnFail: { age: 14 * 86_400, count: 2_000 },
+  };
+  const queues = Object.fromEntries(
+    QUEUE_KINDS.map((kind) => [kind, new Queue<AnalysisJob>(queueName(kind), { connection: connectRedis(redisUrl), prefix, defaultJobOptions })]),
+  ) as Record<QueueKind, Queue<AnalysisJob>>;
+  return {
+    prefix,
+    redisUrl,
+    redis,
+    queues,
+    settings,
+    key: (...parts) => [prefix, ...parts].join(':'),
+    async close() {
+      await Promise.all(Object.values(queues).map((q) => q.close()));
+      redis.disconnect();
+    },
+  };
+}
+
+let shared: QueueRuntime | undefined;
+
+/** The process-wide runtime from the environment (bot, worker, dashboard). */
+export function sharedRuntime(): QueueRuntime {
+  return (shared ??= openRuntime());
+}
+
+export async function closeSharedRuntime(): Promise<void> {
+  const r = shared;
+  shared = undefined;
+  await r?.close();
+}
+
+/**
+ * BullMQ job ids: derived from the request id so a platform that re-sends the same interaction
+ * enqueues nothing new (BullMQ ignores an add with an existing id). Numeric ids are refused by
+ * BullMQ and ':' is its key separator, hence the "r-" and the character filter.
+ */
+export function jobIdFor(requestId: string): string {
+  return `r-${requestId.replace(/[^A-Za-z0-9_.-]/g, '_')}`;
+}
