@@ -1,0 +1,86 @@
+// What a slash command is, platform-neutrally: a name, a one-line description and typed options
+// with limits. Analysis commands take their options from the analysis's zod schema (plus `model`
+// for GPT-2 analyses) and become queued jobs; text commands (/posts, /help, /job) answer at once.
+// One definition feeds Discord's command JSON, the Slack `/lab` parser and the playground.
+import type { z } from 'zod';
+import { KNOWN_MODELS } from '../../models/registry.ts';
+import { ANALYSES } from '../analyses/index.ts';
+import { describeOptions, type OptionInfo } from '../analyses/options.ts';
+import type { Analysis } from '../analyses/types.ts';
+import type { Deliverer, TextReply } from '../chat/types.ts';
+import type { ReplyTarget, Requester } from '../queue/jobs.ts';
+import type { QueueRuntime } from '../queue/runtime.ts';
+
+export interface CommandContext {
+  requester: Requester;
+  target: ReplyTarget;
+  runtime: QueueRuntime;
+  /** Every loaded command, for /help. */
+  commands: readonly CommandDefinition[];
+  /** Deliverers, for a command that must post to another pending message (/job cancel). */
+  deliverers: (target: ReplyTarget) => Deliverer;
+}
+
+export interface TextCommand<S extends z.ZodObject = z.ZodObject> {
+  kind: 'text';
+  name: string;
+  description: string;
+  options: S;
+  /** Shown only to the user who asked (help, job status) or to the channel (the catalog). */
+  ephemeral: boolean;
+  execute(options: z.infer<S>, ctx: CommandContext): Promise<TextReply>;
+}
+
+export interface AnalysisCommand {
+  kind: 'analysis';
+  name: string;
+  description: string;
+  /** The model the post's notebook used, when it is not the default (shown in the model option). */
+  notebookModel?: string;
+  /** The registered analysis, or undefined while its module has not landed. */
+  analysis(): Analysis | undefined;
+}
+
+export type CommandDefinition = TextCommand | AnalysisCommand;
+
+export function defineTextCommand<S extends z.ZodObject>(def: Omit<TextCommand<S>, 'kind'>): TextCommand {
+  return { kind: 'text', ...def } as unknown as TextCommand;
+}
+
+/** The command for a post's analysis; the command name is the analysis id. */
+export function defineAnalysisCommand(def: { analysis: string; description: string; notebookModel?: string }): AnalysisCommand {
+  return {
+    kind: 'analysis',
+    name: def.analysis,
+    description: def.description,
+    ...(def.notebookModel ? { notebookModel: def.notebookModel } : {}),
+    analysis: () => ANALYSES.find((a) => a.id === def.analysis),
+  };
+}
+
+/** Model names a chat user may pick (never a local path: that is for the CLI only). */
+export function modelChoices(): string[] {
+  return KNOWN_MODELS.map((m) => m.name);
+}
+
+export const MODEL_OPTION = 'model';
+
+function modelOption(cmd: AnalysisCommand, defaultModel: string): OptionInfo {
+  const post = cmd.notebookModel ? `; the post used ${cmd.notebookModel}` : '';
+  return {
+    name: MODEL_OPTION,
+    type: 'string',
+    description: `GPT-2 checkpoint to run on (default ${defaultModel}${post})`,
+    choices: modelChoices(),
+    required: false,
+  };
+}
+
+/** The options a user can give a command, in the order platforms should list them. */
+export function commandOptions(cmd: CommandDefinition, defaultModel: string): OptionInfo[] {
+  if (cmd.kind === 'text') return describeOptions(cmd.options);
+  const analysis = cmd.analysis();
+  if (!analysis) return [];
+  const opts = describeOptions(analysis.options);
+  return analysis.usesModel ? [...opts, modelOption(cmd, defaultModel)] : opts;
+}
