@@ -1,9 +1,13 @@
 // The analyses, one module per post. Adding a post's analysis = one module + one line here.
 import type { Analysis } from './types.ts';
 import { tokensAnalysis } from './tokens.ts';
+import { correlationAnalysis } from './correlation.ts';
+import { fourierAnalysis } from './fourier.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
+  correlationAnalysis,
+  fourierAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {
