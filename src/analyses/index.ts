@@ -1,5 +1,6 @@
 // The analyses, one module per post. Adding a post's analysis = one module + one line here.
 import type { Analysis } from './types.ts';
+import { heatmapAnalysis } from './heatmap.ts';
 import { tokensAnalysis } from './tokens.ts';
 import { correlationAnalysis } from './correlation.ts';
 import { fourierAnalysis } from './fourier.ts';
@@ -8,6 +9,7 @@ export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
   correlationAnalysis,
   fourierAnalysis,
+  heatmapAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {
