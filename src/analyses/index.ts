@@ -4,12 +4,14 @@ import { heatmapAnalysis } from './heatmap.ts';
 import { tokensAnalysis } from './tokens.ts';
 import { correlationAnalysis } from './correlation.ts';
 import { fourierAnalysis } from './fourier.ts';
+import { zipfAnalysis } from './zipf.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
   correlationAnalysis,
   fourierAnalysis,
   heatmapAnalysis,
+  zipfAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {
