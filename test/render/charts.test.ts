@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderChart } from '../../src/render/chart.ts';
 import {
-  barChart, histogram, histogramChart, lineChart, linearFit, scatterChart, seriesPoints, stemChart, twinAxesChart,
+  barChart, decimateMinMax, histogram, histogramChart, lineChart, linearFit, scatterChart, seriesPoints, stemChart, twinAxesChart,
 } from '../../src/render/charts.ts';
 import { theme } from '../../src/render/theme.ts';
 import { checkFigure, inkIn, medianMs } from './helpers.ts';
@@ -81,6 +81,20 @@ describe('chart builders', () => {
     assert.throws(() => barChart({ categories: ['a', 'b'], series: [{ label: 'v', values: [1] }] }), /barChart: series "v" has 1 values for 2 categories/);
     assert.throws(() => lineChart({ x: [1, 2], series: [{ label: 'v', values: [1, 2, 3] }] }), /series "v" has 3 values but 2 x values/);
     assert.throws(() => histogram([1, 2], { bins: 0 }), /bins must be an integer in 1–10000/);
+  });
+});
+
+describe('decimateMinMax', () => {
+  it('keeps ends and every column\'s extremes while dropping the rest', () => {
+    const pts = Array.from({ length: 100_000 }, (_, i) => ({ x: i, y: Math.sin(i / 7) * (i === 77_777 ? 5 : 1) }));
+    const out = decimateMinMax(pts, false, 1000);
+    assert.ok(out.length <= 4000 && out.length >= 1000, `${out.length} points`);
+    assert.deepEqual(out[0], pts[0]);
+    assert.deepEqual(out.at(-1), pts.at(-1));
+    assert.ok(out.some((p) => p.x === 77_777), 'the spike survives');
+    for (let i = 1; i < out.length; i++) assert.ok(out[i].x > out[i - 1].x, 'x stays sorted');
+    const short = pts.slice(0, 100);
+    assert.equal(decimateMinMax(short, false, 1000), short);
   });
 });
 
