@@ -33,6 +33,11 @@ function lazy<T extends ReplyTarget>(platform: T['platform'], make: () => Delive
     progress: (t, text) => get().progress(t, text),
     deliverResult: (t, r) => get().deliverResult(t, r),
     deliverError: (t, m) => get().deliverError(t, m),
+    postDigest: async (t, digest) => {
+      const d = get();
+      if (!d.postDigest) throw new Error(`the ${platform} deliverer cannot post digests`);
+      await d.postDigest(t, digest);
+    },
   };
 }
 

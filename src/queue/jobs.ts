@@ -30,6 +30,8 @@ export const ReplyTargetSchema = z.discriminatedUnion('platform', [
     platform: z.literal('web'),
     /** The playground page (browser tab) that asked. */
     sessionId: z.string(),
+    /** The playground command this answers, so the page shows progress and result under it. */
+    requestId: z.string().optional(),
   }),
 ]);
 export type ReplyTarget = z.infer<typeof ReplyTargetSchema>;
@@ -38,6 +40,11 @@ export const RequesterSchema = z.object({
   platform: z.enum(['discord', 'slack', 'web']),
   userId: z.string(),
   userName: z.string().optional(),
+  /**
+   * Set by a front that knows it from the command itself (Discord: the member's Manage Channels
+   * or Manage Server permission in this channel). Absent means "not known here", not "no".
+   */
+  channelAdmin: z.boolean().optional(),
 });
 export type Requester = z.infer<typeof RequesterSchema>;
 
