@@ -1,8 +1,11 @@
 // Marks a finished figure (e.g. "tiny random model") so the caveat travels with the image.
 import { createCanvas, loadImage } from '@napi-rs/canvas';
+import { ensureFonts } from './fonts.ts';
+import { encodeCanvas } from './png.ts';
 import { theme } from './theme.ts';
 
 export async function stampFigure(png: Buffer, text: string): Promise<Buffer> {
+  ensureFonts();
   const img = await loadImage(png);
   const canvas = createCanvas(img.width, img.height);
   const ctx = canvas.getContext('2d');
@@ -16,5 +19,5 @@ export async function stampFigure(png: Buffer, text: string): Promise<Buffer> {
   ctx.fillStyle = '#ffffff';
   ctx.textBaseline = 'top';
   ctx.fillText(text, img.width - w, img.height - size - 2 * pad);
-  return canvas.encode('png');
+  return encodeCanvas(canvas);
 }
