@@ -5,6 +5,7 @@ import { tokensAnalysis } from './tokens.ts';
 import { correlationAnalysis } from './correlation.ts';
 import { fourierAnalysis } from './fourier.ts';
 import { zipfAnalysis } from './zipf.ts';
+import { hiddenAnalysis } from './hidden.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -12,6 +13,7 @@ export const ANALYSES: readonly Analysis[] = [
   fourierAnalysis,
   heatmapAnalysis,
   zipfAnalysis,
+  hiddenAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

@@ -1,0 +1,162 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { hiddenAnalysis, KAFKA } from '../../src/analyses/hidden.ts';
+import { runAnalysis, TINY_NOTE } from '../../src/analyses/run.ts';
+import { OptionError, type AnalysisResult } from '../../src/analyses/types.ts';
+import { disposeEngines, getEngine } from '../../src/llm/provider.ts';
+import type { Engine, Tensor } from '../../src/llm/types.ts';
+import { decodePng } from '../../src/render/png.ts';
+
+// References written out here, independent of the analysis' helpers.
+function logSoftmaxAt(row: Float32Array, id: number): number {
+  let max = -Infinity;
+  for (const v of row) max = Math.max(max, v);
+  let sum = 0;
+  for (const v of row) sum += Math.exp(v - max);
+  return row[id] - max - Math.log(sum);
+}
+function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0, aa = 0, bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}
+const row = (t: Tensor, pos: number) => t.data.subarray(pos * t.dims[2], (pos + 1) * t.dims[2]);
+const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
+
+let engine: Engine;
+let result: AnalysisResult;
+let ids: number[];
+const run = (opts: Record<string, unknown>) => runAnalysis(hiddenAnalysis, opts, { engine: async () => engine });
+
+before(async () => {
+  engine = await getEngine({ model: 'tiny-random' });
+  result = await run({});
+  ids = engine.encode(KAFKA);
+});
+after(() => disposeEngines());
+
+describe('/hidden', () => {
+  test("defaults are the notebook's: the Kafka sentence, \" insect\", token 8, scale 0.8", () => {
+    const o = hiddenAnalysis.options.parse({});
+    assert.equal(o.text, 'As Gregor Samsa awoke one morning from uneasy dreams, he found himself transformed in his bed into a gigantic');
+    assert.equal(o.target, ' insect');
+    assert.equal(o.scale, 0.8);
+    const a = result.data['token-activations'] as { position: number; token: string };
+    assert.equal(a.position, 8);
+    assert.equal(a.token, engine.tokenText(ids[8]));
+  });
+
+  test("hidden states are Hugging Face's: embeddings, block outputs, last after ln_f; variance is torch's", async () => {
+    const a = result.data['token-activations'] as { activations: number[][]; variances: number[]; layers: string[] };
+    const L = engine.config.n_layer;
+    assert.deepEqual(a.layers, ['Emb', ...Array.from({ length: L }, (_, i) => `L${i}`)]);
+    const { cache } = await engine.run(ids, { hooks: ['blocks.0.hook_resid_pre', 'blocks.*.hook_resid_post', 'unembed.hook_in'] });
+    const expected = [
+      cache.get('blocks.0.hook_resid_pre')!,
+      ...Array.from({ length: L - 1 }, (_, l) => cache.get(`blocks.${l}.hook_resid_post`)!),
+      cache.get('unembed.hook_in')!,
+    ];
+    assert.equal(a.activations.length, L + 1);
+    expected.forEach((t, h) => {
+      const want = row(t, 8);
+      a.activations[h].forEach((v, i) => close(v, want[i], 1e-5, `hidden ${h}[${i}]`));
+      const m = want.reduce((s, x) => s + x, 0) / want.length;
+      const v = want.reduce((s, x) => s + (x - m) ** 2, 0) / (want.length - 1);
+      close(a.variances[h], v, 1e-6 * Math.max(1, v), `variance ${h}`);
+    });
+  });
+
+  test('cosine similarity matrices: layers for tokens 0, 7, 14, 21; tokens for each distinct hidden state', async () => {
+    const hs = await engine.hiddenStates(ids);
+    const H = hs.length;
+    const ls = result.data['layer-similarity'] as { matrices: { position: number; cosine: number[][] }[] };
+    assert.deepEqual(ls.matrices.map((m) => m.position), [0, 7, 14, 21]); // np.linspace(0, 21, 4, dtype=int)
+    for (const m of ls.matrices) {
+      assert.equal(m.cosine.length, H);
+      for (let i = 0; i < H; i++) {
+        close(m.cosine[i][i], 1, 1e-9, 'diagonal');
+        for (let j = 0; j < H; j++) close(m.cosine[i][j], cosine(row(hs[i], m.position), row(hs[j], m.position)), 1e-9, `token ${m.position} layers ${i},${j}`);
+      }
+    }
+    const ts = result.data['token-similarity'] as { matrices: { layer: string; cosine: number[][] }[] };
+    // linspace(0, 2, 4) = 0, 0, 1, 2 on the 2-block model: each hidden state once.
+    assert.deepEqual(ts.matrices.map((m) => m.layer), ['Emb', 'L0', 'L1']);
+    ts.matrices.forEach((m, h) => {
+      assert.equal(m.cosine.length, ids.length);
+      close(m.cosine[3][17], cosine(row(hs[h], 3), row(hs[h], 17)), 1e-9, `layer ${h} tokens 3,17`);
+      close(m.cosine[17][3], m.cosine[3][17], 0, 'symmetric');
+    });
+  });
+
+  test('laminar profile: every pair of tokens after the first, per hidden state', async () => {
+    const hs = await engine.hiddenStates(ids);
+    const lam = (result.data['laminar-profile'] as { pair_similarities_first_token_left_out: number[][] }).pair_similarities_first_token_left_out;
+    const m = ids.length - 1;
+    assert.equal(lam.length, hs.length);
+    for (let h = 0; h < hs.length; h++) {
+      assert.equal(lam[h].length, (m * (m - 1)) / 2);
+      close(lam[h][0], cosine(row(hs[h], 1), row(hs[h], 2)), 1e-9, `layer ${h} first pair`);
+      close(lam[h].at(-1)!, cosine(row(hs[h], m - 1), row(hs[h], m)), 1e-9, `layer ${h} last pair`);
+    }
+  });
+
+  test('block scaling uses the engine\'s scale patch on hook_resid_post; the clean baseline is an unpatched run', async () => {
+    const s = result.data['block-scaling'] as { target_id: number; clean_log_prob: number; log_prob_per_block: number[]; patches_per_block: unknown[][] };
+    const target = engine.encode(' insect');
+    assert.deepEqual([s.target_id], target);
+    const clean = await engine.run(ids, { logits: 'last' });
+    close(s.clean_log_prob, logSoftmaxAt(clean.logits!.data, s.target_id), 1e-9, 'clean');
+    const L = engine.config.n_layer;
+    assert.equal(s.log_prob_per_block.length, L);
+    for (let l = 0; l < L; l++) {
+      const patch = { hook: `blocks.${l}.hook_resid_post`, op: 'scale', value: 0.8 } as const;
+      assert.deepEqual(s.patches_per_block[l], [patch]);
+      const { logits } = await engine.run(ids, { patches: [patch], logits: 'last' });
+      close(s.log_prob_per_block[l], logSoftmaxAt(logits!.data, s.target_id), 1e-9, `block ${l}`);
+    }
+    // Scaling the first block changes the prediction; scaling the last is undone by ln_f (up to eps).
+    assert.ok(Math.abs(s.log_prob_per_block[0] - s.clean_log_prob) > 1e-4);
+    close(s.log_prob_per_block[L - 1], s.clean_log_prob, 1e-3, 'last block scaled');
+  });
+
+  test('figures: five PNGs, 2400 px wide, drawn, under 8 MB; the result says it ran on the tiny model', async () => {
+    assert.deepEqual(result.figures.map((f) => f.name), ['token-activations', 'layer-similarity', 'token-similarity', 'laminar-profile', 'block-scaling']);
+    for (const f of result.figures) {
+      const img = await decodePng(f.png);
+      assert.equal(img.width, 2400, f.name);
+      assert.ok(!img.isBlank(), f.name);
+      assert.ok(f.png.length < 8 * 1024 * 1024, f.name);
+      assert.ok(f.alt.length > 40, f.name);
+    }
+    assert.deepEqual(result.model, { name: 'tiny-random', tinyRandom: true });
+    assert.ok(result.explanation.includes(TINY_NOTE));
+    assert.match(result.explanation, /\/hidden /);
+    assert.doesNotThrow(() => JSON.stringify(result.data));
+  });
+
+  test('a chosen token, a target without its space, another scale', async () => {
+    const r = await run({ text: 'The cat sat on the', target: 'mat', token: -1, scale: 0 });
+    const a = r.data['token-activations'] as { position: number };
+    const s = r.data['block-scaling'] as { target: string; factor: number; patches_per_block: { value: number }[][] };
+    assert.equal(a.position, engine.encode('The cat sat on the').length - 1);
+    assert.equal(s.target, ' mat');
+    assert.equal(s.factor, 0);
+    assert.equal(s.patches_per_block[0][0].value, 0);
+  });
+
+  test('bad input names the option and the limit', async () => {
+    const isOptionError = (option: string, pattern: RegExp) => (e: unknown) =>
+      e instanceof OptionError && e.option === option && pattern.test(e.message);
+    await assert.rejects(run({ text: '' }), isOptionError('text', /empty/));
+    await assert.rejects(run({ text: 'x'.repeat(2001) }), isOptionError('text', /2000 characters/));
+    await assert.rejects(run({ text: '蓝'.repeat(400) }), isOptionError('text', /1200 tokens.*at most 1024/));
+    await assert.rejects(run({ text: 'Hi there' }), isOptionError('text', /at least 3 tokens/));
+    await assert.rejects(run({ target: 'xylophonist' }), isOptionError('target', /" xylophonist" is 4 tokens \(" x" \+ "yl" \+ "ophon" \+ "ist"\)/));
+    await assert.rejects(run({ token: 40 }), isOptionError('token', /outside the text's 22 tokens/));
+    await assert.rejects(run({ scale: 11 }), isOptionError('scale', /at most 10/));
+  });
+});
