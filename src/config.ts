@@ -62,6 +62,11 @@ const EnvSchema = z.object({
   DASHBOARD_USER: z.string().default('admin'),
   DASHBOARD_PASSWORD: z.string().optional(),
   DASHBOARD_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  // ── Digests (src/digest, workers/digest.ts) ──
+  /** Slack user ids (comma-separated) who may manage digests besides workspace admins and owners. */
+  SLACK_DIGEST_ADMINS: z.string().regex(/^[A-Z0-9]+(,\s*[A-Z0-9]+)*$/, 'comma-separated Slack user ids, e.g. U012AB3CD,U045EF6GH').optional(),
+  /** A cron pattern (seconds allowed) that replaces the weekly day/time of new subscriptions: demos and tests. */
+  DIGEST_CRON: z.string().optional(),
 });
 
 export type Config = z.infer<typeof EnvSchema>;
