@@ -1,5 +1,6 @@
 // The analyses, one module per post. Adding a post's analysis = one module + one line here.
 import type { Analysis } from './types.ts';
+import { logitsAnalysis } from './logits.ts';
 import { heatmapAnalysis } from './heatmap.ts';
 import { tokensAnalysis } from './tokens.ts';
 import { correlationAnalysis } from './correlation.ts';
@@ -14,6 +15,7 @@ export const ANALYSES: readonly Analysis[] = [
   heatmapAnalysis,
   zipfAnalysis,
   hiddenAnalysis,
+  logitsAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

@@ -6,6 +6,7 @@
 import type { Chart, ChartConfiguration, Plugin } from 'chart.js';
 import { lineChart, scatterChart, type Point } from '../../render/charts.ts';
 import { theme } from '../../render/theme.ts';
+import { formatNumber } from '../../render/ticks.ts';
 
 export interface VocabDotsOptions {
   title: string;
@@ -18,6 +19,16 @@ export interface VocabDotsOptions {
   yMin?: number;
   yMax?: number;
   color?: string;
+}
+
+/** Short tick labels ("4e-5", not Chart.js's "4.000000E-5") for probabilities near zero. */
+function compactTicks(config: ChartConfiguration, axes: ('x' | 'y')[]): ChartConfiguration {
+  const scales = (config.options?.scales ?? {}) as Record<string, { ticks?: Record<string, unknown> }>;
+  for (const a of axes) {
+    if (!scales[a]) continue;
+    scales[a].ticks = { ...scales[a].ticks, callback: (v: string | number) => formatNumber(Number(v)) };
+  }
+  return config;
 }
 
 /** Paints every value as a small square at (index, value), before (under) the annotations. */
@@ -33,10 +44,16 @@ function dotsPlugin(values: ArrayLike<number>, color: string): Plugin {
       ctx.rect(a.left, a.top, a.right - a.left, a.bottom - a.top);
       ctx.clip();
       ctx.fillStyle = color;
+      // Squares snapped to whole device pixels: no anti-aliased edges, so the PNG stays small and
+      // encodes fast (a 50k-dot cloud is mostly noise to deflate).
+      const dpr = chart.currentDevicePixelRatio;
+      const snap = (v: number) => Math.round(v * dpr) / dpr;
+      const size = 3 / dpr; // 3 device pixels, starting one pixel before the point's own
+      const offset = 1 / dpr;
       for (let i = 0; i < values.length; i++) {
         const v = values[i];
         if (!Number.isFinite(v)) continue;
-        ctx.fillRect(x.getPixelForValue(i) - 1, y.getPixelForValue(v) - 1, 2, 2);
+        ctx.fillRect(snap(x.getPixelForValue(i)) - offset, snap(y.getPixelForValue(v)) - offset, size, size);
       }
       ctx.restore();
     },
@@ -69,8 +86,8 @@ export function vocabDotsChart(o: VocabDotsOptions): ChartConfiguration {
     yMax: o.yMax,
     legend: false,
   });
-  config.plugins = [...(config.plugins ?? []), dotsPlugin(o.values, o.color ?? 'rgba(159,220,159,0.55)')];
-  return config;
+  config.plugins = [...(config.plugins ?? []), dotsPlugin(o.values, o.color ?? '#8fcf8f')];
+  return compactTicks(config, ['y']);
 }
 
 /**
@@ -105,7 +122,7 @@ export interface CurveOptions {
 
 /** One quantity of every token against another (softmax vs logits), drawn as their curve. */
 export function vocabCurveChart(o: CurveOptions): ChartConfiguration {
-  return lineChart({
+  const config = lineChart({
     title: o.title,
     xLabel: o.xLabel,
     yLabel: o.yLabel,
@@ -113,4 +130,5 @@ export function vocabCurveChart(o: CurveOptions): ChartConfiguration {
     markers: true,
     legend: false,
   });
+  return compactTicks(config, ['x', 'y']);
 }
