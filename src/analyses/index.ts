@@ -7,6 +7,7 @@ import { correlationAnalysis } from './correlation.ts';
 import { fourierAnalysis } from './fourier.ts';
 import { zipfAnalysis } from './zipf.ts';
 import { hiddenAnalysis } from './hidden.ts';
+import { attentionAnalysis } from './attention.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -16,6 +17,7 @@ export const ANALYSES: readonly Analysis[] = [
   zipfAnalysis,
   hiddenAnalysis,
   logitsAnalysis,
+  attentionAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

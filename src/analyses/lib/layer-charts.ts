@@ -27,6 +27,12 @@ export const LINE_ONLY = 0.01;
 
 type Scales = Record<string, Record<string, unknown>>;
 
+/** Half a category of space at both ends, so the first and last block's markers are not cut in half. */
+export function withPaddedCategories(config: ChartConfiguration): ChartConfiguration {
+  (config.options!.scales as Scales).x.offset = true;
+  return config;
+}
+
 /** Integer ticks on a numeric x axis labelled by name (layer names under a jittered strip plot). */
 export function withNamedXTicks(config: ChartConfiguration, labels: readonly string[]): ChartConfiguration {
   const scales = config.options!.scales as Scales;
@@ -81,8 +87,7 @@ export function layerValueChart(o: { title: string; subtitle?: string; yLabel: s
     legend: false,
     series: [{ label: o.yLabel, values: o.values, color: theme.foreground, lineWidth: 0, pointRadius: 8, barColors: o.values.map((_, i) => plasmaColor(i, o.values.length)) }],
   });
-  (config.options!.scales as Scales).x.offset = true;
-  return config;
+  return withPaddedCategories(config);
 }
 
 export interface LayerEffectOptions {
@@ -128,6 +133,5 @@ export function layerEffectChart(o: LayerEffectOptions): ChartConfiguration {
   // clean line always inside. The offset keeps the first and last markers off the plot edges.
   const scales = config.options!.scales as Scales;
   Object.assign(scales.y, { min: undefined, max: undefined, suggestedMin: lo - pad, suggestedMax: hi + pad });
-  scales.x.offset = true;
-  return config;
+  return withPaddedCategories(config);
 }

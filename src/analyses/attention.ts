@@ -1,0 +1,504 @@
+// /attention — LLM breakdown 5/6: attention. The queries, keys and values each block computes,
+// the scaled dot products QKᵀ/√d and what softmax makes of them, layer by layer; the head-lesion
+// experiment (zero one head's output at the penultimate token and watch the final token's
+// log-probability); and, beyond the post, each head's attention pattern over the text.
+import { z } from 'zod';
+import { findPost } from '../catalog/posts.ts';
+import type { Engine, Intervention, Tensor } from '../llm/types.ts';
+import { renderChart } from '../render/chart.ts';
+import { lineChart, scatterChart, twinAxesChart } from '../render/charts.ts';
+import { renderPanels } from '../render/panels.ts';
+import { fromPosition, mean, std, variance } from './lib/activations.ts';
+import { distribution, histogramMatrix, imageLimit, leftEdges, type Distribution, type HistogramMatrix } from './lib/histogram.ts';
+import { blockLabels, LINE_ONLY, layerEffectChart, plasmaColor, withBlockColorbar, withPaddedCategories } from './lib/layer-charts.ts';
+import { encodeText, logitsRow } from './lib/llm-input.ts';
+import { modelIndex } from './lib/model-limits.ts';
+import { logSoftmax } from './lib/probability.ts';
+import type { Analysis, AnalysisContext, Figure } from './types.ts';
+
+/**
+ * The notebook's quote, on one line. Its ending repeats words seen earlier ("… and those who
+ * matter don't mind"), so attention to earlier tokens visibly helps predict the final " mind".
+ */
+export const DEFAULT_TEXT = "Be who you are and say what you feel, because those who mind don't matter and those who matter don't mind";
+const NOTEBOOK_LAYER = 5;
+const NOTEBOOK_HEAD = 4;
+
+const Options = z
+  .object({
+    text: z.string().min(1).max(2000).default(DEFAULT_TEXT).describe('Text to run through the model (at least 3 tokens)'),
+    layer: z.number().int().min(0).max(47).optional()
+      .describe('Block for the one-layer figures (default 5 as in the notebook, or the last)'),
+    head: z.number().int().min(0).max(63).optional()
+      .describe('Head for QKᵀ and the lesion (default 4 as in the notebook, or the last)'),
+    lesion: z.enum(['one_head', 'every_head']).default('one_head')
+      .describe("Lesion the chosen head in each block (the post's), or every head (block × head; slower)"),
+  })
+  .strict();
+
+type Opts = z.infer<typeof Options>;
+
+/** The notebook's common bins for the Q/K/V images: np.linspace(-5, 5, 101), density. */
+export const QKV_BINS = { bins: 100, range: [-5, 5] as [number, number], density: true };
+/** np.histogram(x, 20, density=True) for the per-layer score and softmax distributions. */
+const SCORE_BINS = { bins: 20, density: true };
+const QKV = ['q', 'k', 'v'] as const;
+type Qkv = (typeof QKV)[number];
+
+export interface AttentionData {
+  tokens: string[];
+  nLayers: number;
+  nHeads: number;
+  dHead: number;
+  layer: number;
+  head: number;
+  /** Q, K, V of `layer` (tokens after the first, all heads): shared 100 bins over their range. */
+  qkvLayer: Record<Qkv, Distribution>;
+  /** Layer × bin densities on QKV_BINS. */
+  qkvHists: Record<Qkv, HistogramMatrix>;
+  qkvVariance: Record<Qkv, number[]>;
+  /** QKᵀ/√d_head of `layer`, `head`, tokens after the first: (n−1)², NaN where the causal mask hides. */
+  scores: Float64Array;
+  /** Per layer, all heads: densities of the unmasked scores (first token left out) … */
+  scoreHists: Distribution[];
+  /** … and of the attention weights (softmax) of queries after the first over every key they see. */
+  softmaxHists: Distribution[];
+  scoreMean: number[];
+  scoreStd: number[];
+  /** Attention pattern of each head of `layer`: n × n, NaN above the diagonal. */
+  patterns: Float64Array[];
+  lesion: {
+    mode: Opts['lesion'];
+    finalToken: string;
+    clean: number;
+    /** one_head: one value per block (head `head`); every_head: block × head, row-major. */
+    values: number[];
+    patches: Intervention[][];
+  };
+}
+
+/** `x[0, head, q, k]` of a [1, head, pos, pos] tensor. */
+const at4 = (t: Tensor, head: number, q: number, k: number) => t.data[(head * t.dims[2] + q) * t.dims[3] + k];
+
+/** Scores with queries and keys after the first token and k ≤ q (the causal mask's −inf left out). */
+function visibleScores(t: Tensor, heads: number, n: number): Float32Array {
+  const out = new Float32Array(heads * ((n - 1) * n) / 2);
+  let o = 0;
+  for (let h = 0; h < heads; h++) for (let q = 1; q < n; q++) for (let k = 1; k <= q; k++) out[o++] = at4(t, h, q, k);
+  return out;
+}
+
+/** Attention weights of queries after the first over every key they may see (each row sums to 1). */
+function visibleWeights(t: Tensor, heads: number, n: number): Float32Array {
+  const out = new Float32Array(heads * ((n - 1) * (n + 2)) / 2);
+  let o = 0;
+  for (let h = 0; h < heads; h++) for (let q = 1; q < n; q++) for (let k = 0; k <= q; k++) out[o++] = at4(t, h, q, k);
+  return out;
+}
+
+function squareWithMask(t: Tensor, head: number, from: number, n: number): Float64Array {
+  const m = n - from;
+  const out = new Float64Array(m * m);
+  for (let q = 0; q < m; q++) for (let k = 0; k < m; k++) out[q * m + k] = k <= q ? at4(t, head, q + from, k + from) : NaN;
+  return out;
+}
+
+async function headLesion(engine: Engine, ids: number[], mode: Opts['lesion'], head: number, ctx: AnalysisContext, cleanLogits: Tensor) {
+  const n = ids.length;
+  const final = ids[n - 1];
+  // The notebook reads the log-softmax at the penultimate position for the final token.
+  const logProb = (logits: Tensor) => logSoftmax(logitsRow(logits, n - 2))[final];
+  const L = engine.config.n_layer;
+  const heads = mode === 'one_head' ? [head] : Array.from({ length: engine.config.n_head }, (_, h) => h);
+  const values: number[] = [];
+  const patches: Intervention[][] = [];
+  for (let l = 0; l < L; l++) {
+    for (const h of heads) {
+      ctx.progress(`lesion block ${l + 1}/${L}${heads.length > 1 ? `, head ${h + 1}/${heads.length}` : ''}`, 0.3 + (0.7 * (l * heads.length + heads.indexOf(h))) / (L * heads.length));
+      // The notebook's pre-hook on attn.c_proj zeroes one head's slice of z at position −2.
+      const p: Intervention[] = [{ hook: `blocks.${l}.attn.hook_z`, op: 'set', value: 0, pos: -2, head: h }];
+      patches.push(p);
+      values.push(logProb((await engine.run(ids, { patches: p, logits: 'all' })).logits!));
+    }
+  }
+  return { mode, finalToken: engine.tokenText(final), clean: logProb(cleanLogits), values, patches };
+}
+
+async function compute(opts: Opts, ctx: AnalysisContext): Promise<AttentionData> {
+  const engine = await ctx.engine();
+  const { n_layer: L, n_head: H, n_embd } = engine.config;
+  const ids = encodeText(engine, opts.text, 'text', 3);
+  const n = ids.length;
+  const layer = modelIndex(opts.layer, NOTEBOOK_LAYER, L, 'layer', 'blocks', engine);
+  const head = modelIndex(opts.head, NOTEBOOK_HEAD, H, 'head', 'heads per block', engine);
+
+  ctx.progress('forward pass with attention hooks', 0.05);
+  const hooks = ['hook_q', 'hook_k', 'hook_v', 'hook_attn_scores', 'hook_pattern'].map((h) => `blocks.*.attn.${h}`);
+  const { cache, logits } = await engine.run(ids, { hooks, logits: 'all' });
+  const get = (l: number, name: string) => cache.get(`blocks.${l}.attn.${name}`)!;
+
+  // The notebook leaves out the first token everywhere: its q, k and v are outliers.
+  const qkvValues = (l: number) => Object.fromEntries(QKV.map((x) => [x, fromPosition(get(l, `hook_${x}`), 1)])) as Record<Qkv, Float32Array>;
+  const perLayer = Array.from({ length: L }, (_, l) => qkvValues(l));
+  const qkvHists = Object.fromEntries(QKV.map((x) => [x, histogramMatrix(perLayer.map((v) => v[x]), QKV_BINS)])) as Record<Qkv, HistogramMatrix>;
+  const qkvVariance = Object.fromEntries(QKV.map((x) => [x, perLayer.map((v) => variance(v[x]))])) as Record<Qkv, number[]>;
+  const mine = perLayer[layer];
+  const shared = histogramMatrix(QKV.map((x) => mine[x]), { bins: 100, density: true });
+  const qkvLayer = Object.fromEntries(
+    QKV.map((x, i) => [x, { edges: shared.edges, values: Array.from(shared.data.subarray(i * 100, (i + 1) * 100)) }]),
+  ) as Record<Qkv, Distribution>;
+
+  const scoreHists: Distribution[] = [];
+  const softmaxHists: Distribution[] = [];
+  const scoreMean: number[] = [];
+  const scoreStd: number[] = [];
+  for (let l = 0; l < L; l++) {
+    const s = visibleScores(get(l, 'hook_attn_scores'), H, n);
+    scoreHists.push(distribution(s, SCORE_BINS));
+    softmaxHists.push(distribution(visibleWeights(get(l, 'hook_pattern'), H, n), SCORE_BINS));
+    scoreMean.push(mean(s));
+    scoreStd.push(std(s));
+  }
+  const pattern = get(layer, 'hook_pattern');
+  const patterns = Array.from({ length: H }, (_, h) => squareWithMask(pattern, h, 0, n));
+
+  const lesion = await headLesion(engine, ids, opts.lesion, head, ctx, logits!);
+  return {
+    tokens: ids.map((t) => engine.tokenText(t)),
+    nLayers: L,
+    nHeads: H,
+    dHead: n_embd / H,
+    layer,
+    head,
+    qkvLayer,
+    qkvHists,
+    qkvVariance,
+    scores: squareWithMask(get(layer, 'hook_attn_scores'), head, 1, n),
+    scoreHists,
+    softmaxHists,
+    scoreMean,
+    scoreStd,
+    patterns,
+    lesion,
+  };
+}
+
+// ─── Figures ────────────────────────────────────────────────────────────────────────────────
+
+const q = (s: string) => JSON.stringify(s);
+const QKV_COLORS: Record<Qkv, string> = { q: '#ff9f43', k: '#4ea1ff', v: '#5ad16a' };
+const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(3));
+
+function qkvLayerFigure(d: AttentionData): Promise<Buffer> {
+  return renderChart(
+    lineChart({
+      title: `Distribution of block ${d.layer} attention activations`,
+      subtitle: `queries, keys and values of all ${d.nHeads} heads, first token left out`,
+      xLabel: 'activation value',
+      yLabel: 'density',
+      yMin: 0,
+      series: QKV.map((x) => ({ label: x.toUpperCase(), values: d.qkvLayer[x].values, x: leftEdges(d.qkvLayer[x]), color: QKV_COLORS[x], pointRadius: LINE_ONLY })),
+    }),
+    { height: 480 },
+  );
+}
+
+function qkvByLayerFigure(d: AttentionData): Promise<Buffer> {
+  const panels = QKV.map((x) => ({
+    matrix: {
+      data: d.qkvHists[x].data,
+      rows: d.nLayers,
+      cols: QKV_BINS.bins,
+      colormap: 'magma' as const,
+      vmin: 0,
+      vmax: imageLimit(d.qkvHists[x]),
+      origin: 'lower' as const,
+      aspect: 'auto' as const,
+      xRange: QKV_BINS.range,
+      yTicks: blockLabels(d.nLayers),
+      title: `${x.toUpperCase()} activations`,
+      xLabel: 'activation value',
+      yLabel: 'transformer block',
+      colorbarLabel: 'density',
+    },
+  }));
+  return renderPanels(panels, { columns: 3, panelHeight: 520, title: 'Q, K and V histograms per block (block 0 at the bottom)' });
+}
+
+function varianceFigure(d: AttentionData): Promise<Buffer> {
+  const config = lineChart({
+    title: 'Variance of attention activations',
+    xLabel: 'transformer block',
+    yLabel: 'variance',
+    categories: blockLabels(d.nLayers),
+    series: QKV.map((x) => ({ label: x.toUpperCase(), values: d.qkvVariance[x], color: QKV_COLORS[x] })),
+  });
+  return renderChart(withPaddedCategories(config), { height: 460 });
+}
+
+function scoresFigure(d: AttentionData): Promise<Buffer> {
+  const m = d.tokens.length - 1;
+  const values = Array.from(d.scores).filter(Number.isFinite);
+  const labels = d.tokens.slice(1);
+  return renderPanels(
+    [
+      {
+        matrix: {
+          data: d.scores,
+          rows: m,
+          cols: m,
+          colormap: 'magma',
+          xTicks: labels,
+          yTicks: labels,
+          title: `QKᵀ/√d, block ${d.layer}, head ${d.head}`,
+          xLabel: 'key token',
+          yLabel: 'query token',
+          colorbarLabel: 'scaled dot product',
+        },
+      },
+      scatterChart({
+        title: 'Distribution of QKᵀ/√d',
+        subtitle: `${values.length} unmasked dot products (d = ${d.dHead})`,
+        xLabel: 'dot product index',
+        yLabel: 'dot product value',
+        legend: false,
+        series: [{ label: 'QKᵀ/√d', values, colorValues: values }],
+        colorScale: { colormap: 'magma', label: 'value' },
+      }),
+    ],
+    { columns: 2, panelHeight: 600 },
+  );
+}
+
+function distributionsFigure(d: AttentionData): Promise<Buffer> {
+  const L = d.nLayers;
+  const lines = (hists: Distribution[]) =>
+    hists.map((h, l) => ({ label: `_L${l}`, values: h.values, x: leftEdges(h), color: plasmaColor(l, L), pointRadius: LINE_ONLY }));
+  const scores = lineChart({ title: 'Distribution of QKᵀ/√d', subtitle: 'all heads, first token left out', xLabel: 'activation value', yLabel: 'density', yMin: 0, series: lines(d.scoreHists), legend: false });
+  const weights = withBlockColorbar(
+    lineChart({ title: 'Distribution of softmax(QKᵀ/√d)', subtitle: 'attention weights of queries after the first', xLabel: 'softmax probability', yLabel: 'density (log scale)', logY: true, series: lines(d.softmaxHists), legend: false }),
+    L,
+  );
+  return renderPanels([scores, weights], { columns: 2, panelHeight: 500 });
+}
+
+function statsFigure(d: AttentionData): Promise<Buffer> {
+  return renderChart(
+    withPaddedCategories(twinAxesChart({
+      title: 'Mean and standard deviation of QKᵀ/√d per block',
+      xLabel: 'transformer block',
+      yLabel: 'activation mean',
+      y2Label: 'activation stdev.',
+      categories: blockLabels(d.nLayers),
+      left: { label: 'mean', values: d.scoreMean, color: '#b3e6b3' },
+      right: { label: 'stdev.', values: d.scoreStd, color: '#b3b3e6' },
+    })),
+    { height: 460 },
+  );
+}
+
+function patternsFigure(d: AttentionData): Promise<Buffer> {
+  const columns = d.nHeads <= 4 ? 2 : 3;
+  const panels = d.patterns.map((p, h) => ({
+    matrix: {
+      data: p,
+      rows: d.tokens.length,
+      cols: d.tokens.length,
+      colormap: 'viridis' as const,
+      vmin: 0,
+      vmax: 1,
+      xTicks: d.tokens,
+      yTicks: d.tokens,
+      title: `head ${h}`,
+      colorbar: false,
+    },
+  }));
+  return renderPanels(panels, {
+    columns,
+    panelHeight: 440,
+    title: `Attention patterns, block ${d.layer} (rows: query token, columns: key token; weight 0 dark → 1 bright)`,
+  });
+}
+
+function lesionFigure(d: AttentionData): Promise<Buffer> {
+  const s = d.lesion;
+  const what = `log P(${q(s.finalToken)}) at the penultimate token`;
+  if (s.mode === 'one_head') {
+    return renderChart(
+      layerEffectChart({
+        title: `Zeroing head ${d.head} at the penultimate token, one block at a time`,
+        subtitle: what,
+        values: s.values,
+        clean: s.clean,
+        color: s.values.map((_, l) => plasmaColor(l, d.nLayers)),
+        cleanLabel: `clean log-prob ${s.clean.toFixed(3)}`,
+      }),
+      { height: 480 },
+    );
+  }
+  const delta = s.values.map((v) => v - s.clean);
+  return renderPanels(
+    [
+      {
+        matrix: {
+          data: delta,
+          rows: d.nLayers,
+          cols: d.nHeads,
+          symmetric: true,
+          colormap: 'bwr',
+          xLabel: 'head',
+          yLabel: 'transformer block',
+          yTicks: blockLabels(d.nLayers),
+          title: `Change in ${what} when one head is zeroed`,
+          colorbarLabel: `Δ log-prob (clean ${s.clean.toFixed(3)})`,
+        },
+      },
+    ],
+    { columns: 1, panelHeight: Math.min(1400, Math.max(520, 40 * d.nLayers + 160)) },
+  );
+}
+
+function lesionExtremes(d: AttentionData) {
+  const s = d.lesion;
+  const delta = s.values.map((v) => v - s.clean);
+  const worst = delta.reduce((b, x, i) => (x < delta[b] ? i : b), 0);
+  const perRow = s.mode === 'one_head' ? 1 : d.nHeads;
+  return { delta, worst, layer: Math.floor(worst / perRow), head: s.mode === 'one_head' ? d.head : worst % perRow };
+}
+
+async function render(d: AttentionData): Promise<Figure[]> {
+  const s = d.lesion;
+  const ext = lesionExtremes(d);
+  const pngs = await Promise.all([
+    qkvLayerFigure(d),
+    qkvByLayerFigure(d),
+    varianceFigure(d),
+    scoresFigure(d),
+    distributionsFigure(d),
+    statsFigure(d),
+    patternsFigure(d),
+    lesionFigure(d),
+  ]);
+  const meta: Omit<Figure, 'png'>[] = [
+    {
+      name: 'qkv-layer',
+      title: `Q, K and V distributions, block ${d.layer}`,
+      alt: `Density of the query, key and value activations of block ${d.layer} (all heads, first token left out); variances ${fmt(d.qkvVariance.q[d.layer])}, ${fmt(d.qkvVariance.k[d.layer])} and ${fmt(d.qkvVariance.v[d.layer])}.`,
+    },
+    {
+      name: 'qkv-by-layer',
+      title: 'Q, K and V histograms per block',
+      alt: `Three images (Q, K, V): rows are the ${d.nLayers} blocks, columns 100 bins from −5 to 5, brightness the density of activations in that bin.`,
+    },
+    {
+      name: 'qkv-variance',
+      title: 'Variance of Q, K and V per block',
+      alt: `Variance of queries, keys and values in each of the ${d.nLayers} blocks; the largest is ${maxOf(d)}.`,
+    },
+    {
+      name: 'qk-scores',
+      title: `QKᵀ/√d, block ${d.layer} head ${d.head}`,
+      alt: `Left: the scaled dot products between each query token and the key tokens it may attend to (first token left out; the masked upper triangle is empty), with token labels. Right: the same values in order, coloured by value, from ${fmt(minFinite(d.scores))} to ${fmt(maxFinite(d.scores))}.`,
+    },
+    {
+      name: 'score-distributions',
+      title: 'QKᵀ and softmax distributions per block',
+      alt: `Left: density of QKᵀ/√d per block, one line per block coloured from dark (block 0) to bright. Right: density of the attention weights after softmax, on a log scale; most weights are near 0 and a few near 1.`,
+    },
+    {
+      name: 'score-stats',
+      title: 'Mean and standard deviation of QKᵀ/√d',
+      alt: `Mean (left axis) and standard deviation (right axis) of the scaled dot products per block; the standard deviation ranges from ${fmt(Math.min(...d.scoreStd))} to ${fmt(Math.max(...d.scoreStd))}.`,
+    },
+    {
+      name: 'attention-patterns',
+      title: `Attention patterns of block ${d.layer}`,
+      alt: `A grid of ${d.nHeads} heatmaps, one per head of block ${d.layer}: row = query token, column = key token (labelled with the text's tokens), brightness = attention weight; above the diagonal is masked.`,
+    },
+    {
+      name: 'head-lesion',
+      title: 'Head lesion',
+      alt:
+        s.mode === 'one_head'
+          ? `Log-probability of the final token ${q(s.finalToken)} at the penultimate position when head ${d.head} is zeroed there, one block at a time; dashed line: clean value ${s.clean.toFixed(3)}. The largest drop is in block ${ext.layer} (${s.values[ext.worst].toFixed(3)}).`
+          : `Block × head image of the change in log-probability of the final token ${q(s.finalToken)} when that one head is zeroed at the penultimate position; the largest drop is block ${ext.layer}, head ${ext.head} (${ext.delta[ext.worst].toFixed(3)}).`,
+    },
+  ];
+  return meta.map((m, i) => ({ ...m, png: pngs[i] }));
+}
+
+function maxOf(d: AttentionData): string {
+  let best = { x: 'q' as Qkv, l: 0, v: -Infinity };
+  for (const x of QKV) d.qkvVariance[x].forEach((v, l) => { if (v > best.v) best = { x, l, v }; });
+  return `${best.x.toUpperCase()} in block ${best.l} (${fmt(best.v)})`;
+}
+
+function minFinite(a: ArrayLike<number>): number {
+  let m = Infinity;
+  for (let i = 0; i < a.length; i++) if (a[i] < m) m = a[i];
+  return m;
+}
+
+function maxFinite(a: ArrayLike<number>): number {
+  let m = -Infinity;
+  for (let i = 0; i < a.length; i++) if (a[i] > m) m = a[i];
+  return m;
+}
+
+function explain(d: AttentionData): string {
+  const s = d.lesion;
+  const ext = lesionExtremes(d);
+  const nearZero = d.softmaxHists.map((h) => h.values[0] * (h.edges[1] - h.edges[0]));
+  const sharpest = d.scoreStd.reduce((b, x, i) => (x > d.scoreStd[b] ? i : b), 0);
+  const lesionText =
+    s.mode === 'one_head'
+      ? `Zeroing head ${d.head} at the penultimate token changes log P(${q(s.finalToken)}) (clean ${s.clean.toFixed(3)}) most in block ${ext.layer}, to ${s.values[ext.worst].toFixed(3)}; most blocks barely notice, because the other heads and the residual stream carry the same information.`
+      : `Of all ${d.nLayers * d.nHeads} single-head lesions, block ${ext.layer} head ${ext.head} lowers log P(${q(s.finalToken)}) the most (${ext.delta[ext.worst].toFixed(3)} from a clean ${s.clean.toFixed(3)}).`;
+  return [
+    `The scaled dot products QKᵀ/√d spread widest in block ${sharpest} (standard deviation ${fmt(d.scoreStd[sharpest])}); softmax turns them into weights that are mostly tiny: in block ${d.layer}, ${(100 * nearZero[d.layer]).toFixed(0)} % of the attention weights fall in the lowest of 20 bins.`,
+    lesionText,
+    `The pattern grid shows where each head of block ${d.layer} looks; a bright first column is a head parking its attention on the first token.`,
+    s.mode === 'one_head' ? `Try \`/attention lesion:every_head\` to lesion every head of every block, or \`/attention layer:${d.layer === 0 ? 1 : 0}\` to see an early block's patterns.` : `Try \`/attention head:${ext.head} layer:${ext.layer}\` to look at that head's QKᵀ and patterns.`,
+  ].join(' ');
+}
+
+function figureData(d: AttentionData): Record<string, unknown> {
+  const s = d.lesion;
+  const hist = (h: Distribution) => ({ bin_edges: h.edges, density: h.values });
+  const matrixRows = (m: ArrayLike<number>, rows: number, cols: number) =>
+    Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => (Number.isFinite(m[r * cols + c]) ? m[r * cols + c] : null)));
+  const n = d.tokens.length;
+  return {
+    'qkv-layer': { layer: d.layer, ...Object.fromEntries(QKV.map((x) => [x, hist(d.qkvLayer[x])])) },
+    'qkv-by-layer': {
+      bin_edges: d.qkvHists.q.edges,
+      ...Object.fromEntries(QKV.map((x) => [`${x}_density_block_by_bin`, matrixRows(d.qkvHists[x].data, d.nLayers, QKV_BINS.bins)])),
+    },
+    'qkv-variance': { blocks: blockLabels(d.nLayers), ...Object.fromEntries(QKV.map((x) => [x, d.qkvVariance[x]])) },
+    'qk-scores': { layer: d.layer, head: d.head, d_head: d.dHead, tokens_after_first: d.tokens.slice(1), scaled_scores_null_where_masked: matrixRows(d.scores, n - 1, n - 1) },
+    'score-distributions': { scores_per_block: d.scoreHists.map(hist), softmax_per_block: d.softmaxHists.map(hist) },
+    'score-stats': { mean_per_block: d.scoreMean, std_per_block: d.scoreStd },
+    'attention-patterns': { layer: d.layer, tokens: d.tokens, pattern_per_head_null_where_masked: d.patterns.map((p) => matrixRows(p, n, n)) },
+    'head-lesion': {
+      mode: s.mode,
+      tokens: d.tokens,
+      final_token: s.finalToken,
+      clean_log_prob: s.clean,
+      ...(s.mode === 'one_head'
+        ? { head: d.head, log_prob_per_block: s.values }
+        : { log_prob_block_by_head: matrixRows(s.values, d.nLayers, d.nHeads) }),
+      patches: s.patches,
+    },
+  };
+}
+
+export const attentionAnalysis: Analysis<typeof Options, AttentionData> = {
+  id: 'attention',
+  post: findPost('attention')!,
+  usesModel: true,
+  options: Options,
+  compute,
+  render,
+  explain,
+  figureData,
+};
