@@ -5,14 +5,14 @@
 import { z } from 'zod';
 import type { ChartConfiguration } from 'chart.js';
 import { findPost } from '../catalog/posts.ts';
-import { lineChart, scatterChart, stemChart, type Series } from '../render/charts.ts';
+import { lineChart, scatterChart, stemChart, type LineOptions, type Series } from '../render/charts.ts';
 import { renderChart } from '../render/chart.ts';
 import { colormap, rgbCss } from '../render/colormaps.ts';
 import { renderPanels } from '../render/panels.ts';
 import { theme } from '../render/theme.ts';
-import { minMaxDecimate } from './lib/decimate.ts';
+import { lttb } from './lib/decimate.ts';
 import { fixed } from './lib/format.ts';
-import { lineLegendSwatches } from './lib/legend.ts';
+import { lineLegendSwatches, smoothLines } from './lib/chart-tweaks.ts';
 import { fft, loopDft, magnitudes, maxAbsDifference } from './lib/spectrum.ts';
 import { linspace } from './lib/stats.ts';
 import type { Analysis, Figure } from './types.ts';
@@ -105,17 +105,34 @@ export function wavelet(time: readonly number[], frequency: number, phase: numbe
   return time.map((t) => Math.cos(TWO_PI * frequency * t + phase) * Math.exp(-(t * t) / WAVELET_WIDTH));
 }
 
+/** The complex sine wave e^{i2πft} sampled at `time`, as its cosine and sine parts (reused per signal). */
+export interface SineWave {
+  frequency: number;
+  cos: Float64Array;
+  sin: Float64Array;
+}
+
+export function complexSineWave(time: readonly number[], frequency: number): SineWave {
+  const cos = new Float64Array(time.length);
+  const sin = new Float64Array(time.length);
+  for (let i = 0; i < time.length; i++) {
+    const a = TWO_PI * frequency * time[i];
+    cos[i] = Math.cos(a);
+    sin[i] = Math.sin(a);
+  }
+  return { frequency, cos, sin };
+}
+
 /** (signal · cos(2πft)) / N and (signal · e^{i2πft}) / N: one "Fourier coefficient" by hand. */
-export function dotWithSines(signal: readonly number[], time: readonly number[], frequency: number) {
-  let real = 0;
+export function dotWithSine(signal: readonly number[], wave: SineWave) {
+  let re = 0;
   let im = 0;
   for (let i = 0; i < signal.length; i++) {
-    const a = TWO_PI * frequency * time[i];
-    real += signal[i] * Math.cos(a);
-    im += signal[i] * Math.sin(a);
+    re += signal[i] * wave.cos[i];
+    im += signal[i] * wave.sin[i];
   }
   const n = signal.length;
-  return { real: real / n, complex: { re: real / n, im: im / n } };
+  return { real: re / n, complex: { re: re / n, im: im / n } };
 }
 
 export function computeFourier(opts: FourierOptions): FourierData {
@@ -149,17 +166,19 @@ export function computeFourier(opts: FourierOptions): FourierData {
   for (let f = Math.max(SCAN_STEP, opts.wavelet_freq - SCAN_HALF_SPAN); f <= opts.wavelet_freq + SCAN_HALF_SPAN + 1e-9 && f < nyquist; f += SCAN_STEP) {
     scanHz.push(Math.round(f * 1e6) / 1e6);
   }
+  const scanWaves = scanHz.map((f) => complexSineWave(wTime, f));
+  const probe = complexSineWave(wTime, opts.wavelet_freq);
   const spectraOf = (sig: number[]) => {
-    const dots = scanHz.map((f) => dotWithSines(sig, wTime, f));
+    const dots = scanWaves.map((w) => dotWithSine(sig, w));
     return { real: dots.map((d) => 2 * d.real), complex: dots.map((d) => 2 * Math.hypot(d.complex.re, d.complex.im)) };
   };
   const main = spectraOf(wSignal);
 
-  const template = wTime.map((t) => Math.cos(TWO_PI * opts.wavelet_freq * t));
+  const template = Array.from(probe.cos);
   const templates = [1, 2, 3].map((i) => {
     const phase = (i * Math.PI) / 4;
     const sig = wavelet(wTime, opts.wavelet_freq, phase);
-    return { phase, dot: 2 * dotWithSines(sig, wTime, opts.wavelet_freq).real, signal: sig };
+    return { phase, dot: 2 * dotWithSine(sig, probe).real, signal: sig };
   });
 
   const phases = linspace(Math.PI, 2 * Math.PI, opts.phases);
@@ -170,7 +189,7 @@ export function computeFourier(opts: FourierOptions): FourierData {
     sweep.signals.push(sig);
     sweep.realDots.push(s.real);
     sweep.complexDots.push(s.complex);
-    const d = dotWithSines(sig, wTime, opts.wavelet_freq);
+    const d = dotWithSine(sig, probe);
     sweep.atFrequency.real.push(2 * d.real);
     sweep.atFrequency.complexRe.push(2 * d.complex.re);
     sweep.atFrequency.complexIm.push(2 * d.complex.im);
@@ -235,13 +254,18 @@ export function explainFourier(d: FourierData, opts: FourierOptions): string {
 /** plasma without its darkest end, which would vanish on the dark background. */
 const plasma = (t: number) => rgbCss(colormap('plasma')(0.25 + 0.72 * t));
 const signalColor = '#f2f2f2';
+const stemColor = '#e6b3b3';
 
-/** A sampled signal as a series' x and values, thinned for drawing (envelope kept). */
-function trace(x: readonly number[], y: readonly number[], buckets = 500): { x: number[]; values: number[] } {
-  const d = minMaxDecimate(x, y, buckets);
+/** Samples per line, about one per CSS pixel of the plot: full width, half, third. */
+const FULL = 1000;
+const HALF = 480;
+const THIRD = 300;
+
+/** A sampled signal as a series' x and values, thinned for drawing (shape and peaks kept). */
+function trace(x: readonly number[], y: readonly number[], points: number): { x: number[]; values: number[] } {
+  const d = lttb(x, y, points);
   return { x: d.x, values: d.y };
 }
-const stemColor = '#e6b3b3';
 
 /** θ as a multiple of π: "π/4", "3π/4", "1.25π". */
 export function phaseLabel(phase: number): string {
@@ -272,14 +296,19 @@ function scanAxis(d: FourierData): { xMin: number; xMax: number } {
   return { xMin: Math.floor(d.scanHz[0] - 0.25), xMax: Math.ceil(d.scanHz[d.scanHz.length - 1] + 0.25) };
 }
 
+/** Sampled signals against time: smooth curves, legend swatches for the lines. */
+function signalChart(opts: LineOptions): ChartConfiguration {
+  return smoothLines(lineLegendSwatches(lineChart(opts)));
+}
+
 function signalPanel(d: FourierData, signal: number[], title: string): ChartConfiguration {
-  return lineChart({
+  return signalChart({
     title,
     xLabel: 'Time (s)',
     yLabel: 'Amplitude',
     xMin: d.wavelet.time[0],
     xMax: d.wavelet.time[d.wavelet.time.length - 1],
-    series: [{ label: 'signal', ...trace(d.wavelet.time, signal), color: signalColor, lineWidth: 1.5 }],
+    series: [{ label: 'signal', ...trace(d.wavelet.time, signal, HALF), color: signalColor, lineWidth: 1.5 }],
     legend: false,
   });
 }
@@ -303,21 +332,21 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
   const tEnd = c.time[c.time.length - 1];
   const nComp = c.components.length;
   const compound = await renderPanels([
-    ...c.components.map((comp, i) => lineChart({
+    ...c.components.map((comp, i) => signalChart({
       title: `Component ${i} (f = ${comp.frequency} Hz, a = ${comp.amplitude})`,
       xLabel: 'Time (s)',
       xMin: 0,
       xMax: tEnd,
-      series: [{ label: `component ${i}`, ...trace(c.time, comp.values), color: plasma(nComp > 1 ? i / (nComp - 1) : 0.5), lineWidth: 1.5 }],
+      series: [{ label: `component ${i}`, ...trace(c.time, comp.values, HALF), color: plasma(nComp > 1 ? i / (nComp - 1) : 0.5), lineWidth: 1.5 }],
       legend: false,
     })),
-    lineChart({
+    signalChart({
       title: 'Combined signal in the time domain',
       xLabel: 'Time (s)',
       yLabel: 'Amplitude',
       xMin: 0,
       xMax: tEnd,
-      series: [{ label: 'signal', ...trace(c.time, c.signal), color: '#b3e6b3', lineWidth: 1.5 }],
+      series: [{ label: 'signal', ...trace(c.time, c.signal, HALF), color: '#b3e6b3', lineWidth: 1.5 }],
       legend: false,
     }),
     stemChart({
@@ -340,30 +369,30 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
     dotProductStems(d, d.realDots, 'Dot products with real cosines', '2·(signal · cos)/N', -lim, lim),
   ], { columns: 2, panelHeight: 400 });
 
-  const templates = await renderChart(lineLegendSwatches(lineChart({
+  const templates = await renderChart(signalChart({
     title: `Same frequency, different phase: dot products with a ${d.wavelet.frequency} Hz cosine`,
     xLabel: 'Time (s)',
     yLabel: 'Amplitude',
     xMin: d.wavelet.time[0],
     xMax: d.wavelet.time[d.wavelet.time.length - 1],
     series: [
-      { label: `cosine template (${d.wavelet.frequency} Hz)`, ...trace(d.wavelet.time, d.template, 800), color: theme.muted, lineWidth: 1 },
+      { label: `cosine template (${d.wavelet.frequency} Hz)`, ...trace(d.wavelet.time, d.template, FULL), color: theme.muted, lineWidth: 1 },
       ...d.templates.map((t, i): Series => ({
         label: `θ = ${phaseLabel(t.phase)}: dot product = ${f3(t.dot)}`,
-        ...trace(d.wavelet.time, t.signal, 800),
+        ...trace(d.wavelet.time, t.signal, FULL),
         color: theme.palette[i + 1],
         lineWidth: 2,
       })),
     ],
     legend: true,
-  })), { height: 420 });
+  }), { height: 420 });
 
   // One cycle of the complex sine wave seen end-on: the 3-D helix (time, real, imag) drawn as
   // its two 2-D views — the parts against time, and the circle in the complex plane.
   const period = 1 / d.wavelet.frequency;
   const cycle = d.wavelet.time.filter((t) => t >= 0 && t < period + 1e-12);
   const complexSine = await renderPanels([
-    lineLegendSwatches(lineChart({
+    signalChart({
       title: 'Complex sine wave in parts',
       subtitle: `exp(i·2π·${d.wavelet.frequency}·t) = cos + i·sin`,
       xLabel: 'Time (s)',
@@ -373,11 +402,11 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
       yMin: -1.2,
       yMax: 1.2,
       series: [
-        { label: 'Real part (cosine)', ...trace(d.wavelet.time, d.template), color: '#e6b3b3', lineWidth: 1.5 },
-        { label: 'Imaginary part (sine)', ...trace(d.wavelet.time, d.wavelet.time.map((t) => Math.sin(2 * Math.PI * d.wavelet.frequency * t))), color: '#b3e6b3', lineWidth: 1.5, dashed: true },
+        { label: 'Real part (cosine)', ...trace(d.wavelet.time, d.template, HALF), color: '#e6b3b3', lineWidth: 1.5 },
+        { label: 'Imaginary part (sine)', ...trace(d.wavelet.time, d.wavelet.time.map((t) => Math.sin(2 * Math.PI * d.wavelet.frequency * t)), HALF), color: '#b3e6b3', lineWidth: 1.5, dashed: true },
       ],
       legend: true,
-    })),
+    }),
     scatterChart({
       title: 'Seen end-on: one cycle in the complex plane',
       subtitle: `t = 0 → ${fixed(period, 3)} s turns once counter-clockwise`,
@@ -416,14 +445,14 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
   }));
   const scanRange = scanAxis(d);
   const phaseSweep = await renderPanels([
-    lineChart({
+    signalChart({
       title: 'Signals in the time domain',
       subtitle: `${nPh} phases θ from π (purple) to 2π (yellow)`,
       xLabel: 'Time (s)',
       yLabel: 'Amplitude',
       xMin: d.wavelet.time[0],
       xMax: d.wavelet.time[d.wavelet.time.length - 1],
-      series: d.sweep.signals.map((values, i) => ({ label: `θ ${i}`, ...trace(d.wavelet.time, values, 300), color: phaseColor(i), lineWidth: 0.8 })),
+      series: d.sweep.signals.map((values, i) => ({ label: `θ ${i}`, ...trace(d.wavelet.time, values, THIRD), color: phaseColor(i), lineWidth: 0.8 })),
       legend: false,
     }),
     lineChart({

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import FFT from 'fft.js';
 import { computeFourier, fourierAnalysis, Options, phaseLabel } from '../../src/analyses/fourier.ts';
-import { minMaxDecimate } from '../../src/analyses/lib/decimate.ts';
+import { lttb } from '../../src/analyses/lib/decimate.ts';
 import { createRng } from '../../src/analyses/lib/random.ts';
 import { fft, loopDft, maxAbsDifference } from '../../src/analyses/lib/spectrum.ts';
 import { parseOptions } from '../../src/analyses/options.ts';
@@ -122,12 +122,16 @@ describe('/fourier numbers', () => {
     assert.equal(phaseLabel(1), '0.32π');
   });
 
-  test('decimation for drawing keeps every peak', () => {
+  test('thinning for drawing keeps the ends, the peaks and one point per bucket', () => {
     const y = d.compound.signal;
-    const thin = minMaxDecimate(d.compound.time, y, 300);
-    assert.ok(thin.y.length <= 600);
-    assert.equal(Math.max(...thin.y), Math.max(...y));
-    assert.equal(Math.min(...thin.y), Math.min(...y));
+    const thin = lttb(d.compound.time, y, 480);
+    assert.equal(thin.y.length, 480);
+    assert.equal(thin.x[0], 0);
+    assert.equal(thin.x[479], d.compound.time[2999]);
+    assert.ok(thin.x.every((v, i) => i === 0 || v > thin.x[i - 1]));
+    assert.ok(Math.max(...thin.y) > 0.97 * Math.max(...y));
+    const spike = Array.from({ length: 1000 }, (_, i) => (i === 637 ? 5 : 0));
+    assert.ok(lttb(spike.map((_, i) => i), spike, 50).y.includes(5)); // a one-sample spike survives
   });
 });
 

@@ -1,27 +1,50 @@
-// Long sampled signals thinned for drawing: a panel is a few hundred pixels wide, so 3000
-// samples per line only cost drawing time. Keeping each bucket's minimum and maximum (in their
-// original order) preserves the envelope and every peak, unlike taking every k-th sample.
+// Long sampled signals thinned for drawing. A panel is a few hundred pixels wide, so 3000
+// samples per line cost drawing time, and Chart.js draws more than one point per pixel column
+// as a vertical stroke per column (its "fast path"), which at 2× density turns smooth slopes
+// into small staircases. Largest-Triangle-Three-Buckets keeps the shape and the peaks with at
+// most one point per pixel.
 
-/** At most 2·buckets points of (x, y), x ascending; returns the input when it is short enough. */
-export function minMaxDecimate(x: ArrayLike<number>, y: ArrayLike<number>, buckets = 600): { x: number[]; y: number[] } {
+/**
+ * LTTB (Steinarsson 2013): `points` samples of (x, y), x ascending, always keeping the first and
+ * last; from each bucket the sample that spans the largest triangle with its neighbours.
+ * Returns the input when it is short enough.
+ */
+export function lttb(x: ArrayLike<number>, y: ArrayLike<number>, points: number): { x: number[]; y: number[] } {
   const n = y.length;
-  if (x.length !== n) throw new Error(`minMaxDecimate: ${x.length} x values for ${n} y values`);
-  if (n <= 2 * buckets) return { x: Array.from(x), y: Array.from(y) };
-  const outX: number[] = [];
-  const outY: number[] = [];
-  for (let b = 0; b < buckets; b++) {
-    const start = Math.floor((b * n) / buckets);
-    const end = Math.floor(((b + 1) * n) / buckets);
-    let lo = start;
-    let hi = start;
-    for (let i = start + 1; i < end; i++) {
-      if (y[i] < y[lo]) lo = i;
-      if (y[i] > y[hi]) hi = i;
+  if (x.length !== n) throw new Error(`lttb: ${x.length} x values for ${n} y values`);
+  if (points >= n || points < 3) return { x: Array.from(x), y: Array.from(y) };
+  const outX = [x[0]];
+  const outY = [y[0]];
+  const every = (n - 2) / (points - 2);
+  let a = 0;
+  for (let i = 0; i < points - 2; i++) {
+    // Average of the next bucket: the third corner of the triangle.
+    const nextStart = Math.floor((i + 1) * every) + 1;
+    const nextEnd = Math.min(Math.floor((i + 2) * every) + 1, n);
+    let avgX = 0;
+    let avgY = 0;
+    for (let j = nextStart; j < nextEnd; j++) {
+      avgX += x[j];
+      avgY += y[j];
     }
-    for (const i of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) {
-      outX.push(x[i]);
-      outY.push(y[i]);
+    avgX /= nextEnd - nextStart;
+    avgY /= nextEnd - nextStart;
+    const start = Math.floor(i * every) + 1;
+    const end = Math.floor((i + 1) * every) + 1;
+    let best = start;
+    let bestArea = -1;
+    for (let j = start; j < end; j++) {
+      const area = Math.abs((x[a] - avgX) * (y[j] - y[a]) - (x[a] - x[j]) * (avgY - y[a]));
+      if (area > bestArea) {
+        bestArea = area;
+        best = j;
+      }
     }
+    outX.push(x[best]);
+    outY.push(y[best]);
+    a = best;
   }
+  outX.push(x[n - 1]);
+  outY.push(y[n - 1]);
   return { x: outX, y: outY };
 }
