@@ -8,6 +8,7 @@ import { fourierAnalysis } from './fourier.ts';
 import { zipfAnalysis } from './zipf.ts';
 import { hiddenAnalysis } from './hidden.ts';
 import { attentionAnalysis } from './attention.ts';
+import { mlpAnalysis } from './mlp.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -18,6 +19,7 @@ export const ANALYSES: readonly Analysis[] = [
   hiddenAnalysis,
   logitsAnalysis,
   attentionAnalysis,
+  mlpAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {
