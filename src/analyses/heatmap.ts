@@ -7,7 +7,7 @@ import { findPost } from '../catalog/posts.ts';
 import { renderChart } from '../render/chart.ts';
 import { colormapNames, divergingColormaps, type ColormapName } from '../render/colormaps.ts';
 import { renderTextHeatmap } from '../render/text-heatmap.ts';
-import { encodeText, logitsRow, tokenTexts } from './lib/llm-input.ts';
+import { encodeText, logitsRow, ordinal, tokenTexts } from './lib/llm-input.ts';
 import { vocabDotsChart } from './lib/vocab-charts.ts';
 import { argmax, logSumExp, minMaxScale, rankOf } from './lib/probability.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
@@ -94,12 +94,6 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<HeatmapData> {
 }
 
 const q = (s: string) => JSON.stringify(s);
-/** 1 → "1st", 2 → "2nd", 49 → "49th", 11–13 → "th". */
-function ordinal(n: number): string {
-  const teen = n % 100 >= 11 && n % 100 <= 13;
-  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
-  return `${n}${suffix}`;
-}
 
 async function render(d: HeatmapData, opts: Opts): Promise<Figure[]> {
   const heat = await renderTextHeatmap({

@@ -1,5 +1,6 @@
 // The analyses, one module per post. Adding a post's analysis = one module + one line here.
 import type { Analysis } from './types.ts';
+import { embeddingsAnalysis } from './embeddings.ts';
 import { logitsAnalysis } from './logits.ts';
 import { heatmapAnalysis } from './heatmap.ts';
 import { tokensAnalysis } from './tokens.ts';
@@ -20,6 +21,7 @@ export const ANALYSES: readonly Analysis[] = [
   logitsAnalysis,
   attentionAnalysis,
   mlpAnalysis,
+  embeddingsAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

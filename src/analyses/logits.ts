@@ -10,8 +10,8 @@ import { barChart } from '../render/charts.ts';
 import { renderChart } from '../render/chart.ts';
 import { renderPanels } from '../render/panels.ts';
 import { theme } from '../render/theme.ts';
-import { encodeText, logitsRow, singleToken, tokenTexts, wordForm } from './lib/llm-input.ts';
-import { argmax, logSoftmax, logSumExp, rankOf, softmax, topK } from './lib/probability.ts';
+import { encodeText, logitsRow, ordinal, singleToken, tokenTexts, wordForm } from './lib/llm-input.ts';
+import { argmax, formatPercent, logSoftmax, logSumExp, rankOf, softmax, topK } from './lib/probability.ts';
 import { renderTableFigure } from './lib/table-figure.ts';
 import { vocabCurveChart, vocabDotsChart } from './lib/vocab-charts.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
@@ -168,14 +168,8 @@ async function lastLogits(engine: Engine, ids: number[], patches?: Intervention[
 }
 
 const q = (s: string) => JSON.stringify(s);
-const pct = (p: number) => (p >= 0.0001 ? `${(100 * p).toPrecision(3)}%` : `${(100 * p).toExponential(1)}%`);
+const pct = formatPercent;
 
-/** 1 → "1st", 5 → "5th", 22 → "22nd". */
-function ordinal(n: number): string {
-  const teen = n % 100 >= 11 && n % 100 <= 13;
-  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
-  return `${n}${suffix}`;
-}
 
 async function render(d: LogitsData, opts: Opts): Promise<Figure[]> {
   const at = `${ordinal(d.position + 1)} token (${q(d.textTokens[d.position])})`;

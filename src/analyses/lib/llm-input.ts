@@ -53,3 +53,10 @@ export function logitsRow(logits: { dims: number[]; data: Float32Array }, row: n
   const V = logits.dims[logits.dims.length - 1];
   return logits.data.slice(row * V, (row + 1) * V);
 }
+
+/** Positions as the posts say them: 1 → "1st", 5 → "5th", 22 → "22nd", 11–13 → "th". */
+export function ordinal(n: number): string {
+  const teen = n % 100 >= 11 && n % 100 <= 13;
+  const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
+  return `${n}${suffix}`;
+}

@@ -76,3 +76,9 @@ export function minMaxScale(x: Vec): Float64Array {
   for (let i = 0; i < x.length; i++) out[i] = hi > lo ? (x[i] - lo) / (hi - lo) : 0.5;
   return out;
 }
+
+/** A probability as a percentage with 3 significant digits: 0.462 → "46.2%", 3.9e-5 → "3.9e-3%". */
+export function formatPercent(p: number): string {
+  const v = 100 * p;
+  return v >= 0.01 || v === 0 ? `${Number(v.toPrecision(3))}%` : `${v.toExponential(1)}%`;
+}
