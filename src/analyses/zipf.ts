@@ -81,7 +81,7 @@ export interface ZipfData {
     topChars: { char: string; count: number }[];
     topTokens: { id: number; text: string; count: number }[];
   };
-  /** The overlay's books (empty when overlay is off). */
+  /** The overlay's books, then the analysed text when it is not one of them (empty when overlay is off). */
   books: BookSummary[];
   tokenizer: string;
 }
@@ -171,13 +171,15 @@ export async function computeZipf(opts: ZipfOptions, ctx: AnalysisContext): Prom
       const text = await asOption('books', () => loadGutenbergBook(id, { signal: ctx.signal }));
       books.push((await summarize(text, opts)).summary);
     }
+    // An uploaded text (or a book outside the list) joins the overlay, to compare with the others.
+    if (!books.includes(main.summary)) books.push(main.summary);
   }
   return { book, books, tokenizer: TOKENIZER };
 }
 
 const exponent = (fit: ZipfFit | null) => (fit ? fixed(fit.exponent, 2) : 'n/a');
 
-export function explainZipf(d: ZipfData, opts: ZipfOptions): string {
+export function explainZipf(d: ZipfData): string {
   const b = d.book;
   const parts = [
     `${b.label} has ${grouped(b.numChars)} characters (${grouped(b.uniqueChars)} distinct) and ${grouped(b.numTokens)} GPT-4 tokens (${grouped(b.uniqueTokens)} distinct).`,
@@ -193,9 +195,11 @@ export function explainZipf(d: ZipfData, opts: ZipfOptions): string {
     const hi = sorted[sorted.length - 1]!;
     parts.push(`Across the ${fitted.length} books the token exponents only range from ${exponent(lo.tokenFit)} (${lo.label}) to ${exponent(hi.tokenFit)} (${hi.label}): very different authors, strikingly similar statistics.`);
   }
-  parts.push(opts.book === 1342 && opts.text_url === undefined && opts.file === undefined
-    ? 'Try attaching your own .txt file, or `/zipf body_only:true` to leave out Gutenberg\'s header and licence.'
-    : 'Try `/zipf book:1342` (Pride and Prejudice), or attach your own .txt file to see whether it follows the same law.');
+  const isPride = b.id === 1342 || /Pride and Prejudice/i.test(b.title);
+  const other = isPride ? '`/zipf book:1661` (The Adventures of Sherlock Holmes)' : '`/zipf book:1342` (Pride and Prejudice)';
+  parts.push(b.source === 'url' || b.source === 'file'
+    ? `Try ${other}, or \`body_only:true\` if your file carries Project Gutenberg's header and licence.`
+    : `Try ${other}, or attach your own .txt file to see whether it follows the same law.`);
   return parts.join(' ');
 }
 
@@ -219,7 +223,7 @@ function fitSeries(fit: ZipfFit, label: string): Series {
   };
 }
 
-/** Room above the top point on a log axis for its label. */
+/** Room above the top point on a log axis for its label (and right of the last, via xMax). */
 const headroom = (counts: number[]) => Math.max(...counts) * 2.5;
 
 function topLabels(n: number, labels: string[]): string[] {
@@ -235,6 +239,7 @@ export async function renderZipf(d: ZipfData): Promise<Figure[]> {
     yLabel: 'Character frequency',
     logX: true,
     logY: true,
+    xMax: b.uniqueChars * 1.25,
     yMax: headroom(b.charCurve.count),
     series: [rankSeries(b.charCurve, 'characters', '#b3b3e6', {
       pointRadius: 4,
@@ -253,6 +258,7 @@ export async function renderZipf(d: ZipfData): Promise<Figure[]> {
     yLabel: 'Token frequency',
     logX: true,
     logY: true,
+    xMax: b.uniqueTokens * 1.25,
     yMax: headroom(b.tokenCurve.count),
     series: tokenSeries,
     legend: true,

@@ -158,6 +158,15 @@ describe('/zipf on a small uploaded text', () => {
     );
   });
 
+  test('an uploaded text joins the overlay of books, last, to compare with them', async () => {
+    const file = path.join(cacheDir, 'mine.txt');
+    await fs.writeFile(file, SMALL.repeat(50));
+    const d = await computeZipf(parseOptions(Options, { file, books: '11,1513' }), ctx());
+    assert.deepEqual(d.books.map((b) => b.id), [11, 1513, null]);
+    assert.equal(d.books[2].label, 'mine');
+    assert.equal(d.books[2].numChars, d.book.numChars);
+  });
+
   test('empty, oversized or missing text names the option', async () => {
     const empty = path.join(cacheDir, 'empty.txt');
     await fs.writeFile(empty, '\uFEFF\r\n');
