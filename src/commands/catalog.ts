@@ -19,6 +19,8 @@ export interface CatalogCommand {
   usesModel: boolean;
   post?: { title: string; url: string; notebookUrl: string };
   options: CatalogOption[];
+  /** Verbs typed right after the name (`/digest subscribe`), with the options each takes. */
+  subcommands?: { name: string; description: string; options: string[] }[];
   /** A ready-to-run example, as typed in the playground. */
   example: string;
 }
@@ -35,7 +37,10 @@ export function commandCatalog(commands: readonly CommandDefinition[] = COMMANDS
       usesModel: analysis?.usesModel ?? false,
       ...(analysis ? { post: { title: analysis.post.title, url: analysis.post.url, notebookUrl: notebookUrl(analysis.post) } } : {}),
       options,
-      example: invocation('web', c.name, ex ? `${ex.name}:${typedValue(ex.default)}` : ''),
+      ...(c.kind === 'text' && c.subcommands ? { subcommands: c.subcommands.map((v) => ({ name: v.name, description: v.description, options: [...v.options] })) } : {}),
+      example: c.kind === 'text' && c.subcommands
+        ? invocation('web', c.name, c.subcommands[0]!.name)
+        : invocation('web', c.name, ex ? `${ex.name}:${typedValue(ex.default)}` : ''),
     };
   });
 }

@@ -21,11 +21,27 @@ export interface CommandContext {
   deliverers: (target: ReplyTarget) => Deliverer;
 }
 
+/** One verb of a command that has verbs (`/digest subscribe day:monday`). */
+export interface Subcommand {
+  name: string;
+  description: string;
+  /** The command options this verb takes (a subset of the command's schema). */
+  options: readonly string[];
+}
+
+/** Where the chosen verb arrives in rawOptions; a command with subcommands declares it in its schema. */
+export const SUBCOMMAND_OPTION = 'subcommand';
+
 export interface TextCommand<S extends z.ZodObject = z.ZodObject> {
   kind: 'text';
   name: string;
   description: string;
   options: S;
+  /**
+   * Verbs written as the first word (`/digest subscribe`, Slack `/lab digest subscribe`) and
+   * registered as Discord subcommands. The verb arrives as rawOptions[SUBCOMMAND_OPTION].
+   */
+  subcommands?: readonly Subcommand[];
   /** Shown only to the user who asked (help, job status) or to the channel (the catalog). */
   ephemeral: boolean;
   execute(options: z.infer<S>, ctx: CommandContext): Promise<TextReply>;

@@ -1,7 +1,7 @@
 // Commands → Discord application-command JSON (what `npm run deploy-commands` registers).
 // discord.js's SlashCommandBuilder checks Discord's own limits (name pattern, 100-character
 // descriptions, 25 choices, required options first) as the JSON is built.
-import { SlashCommandBuilder, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
+import { SlashCommandBuilder, SlashCommandSubcommandBuilder, type RESTPostAPIChatInputApplicationCommandsJSONBody } from 'discord.js';
 import { COMMANDS } from '../../commands/index.ts';
 import { config } from '../config.ts';
 import type { OptionInfo } from '../analyses/options.ts';
@@ -25,7 +25,7 @@ function optionDescription(o: OptionInfo): string {
   return withDefault.length <= DESCRIPTION_MAX ? withDefault : fit(base);
 }
 
-function addOption(b: SlashCommandBuilder, o: OptionInfo): void {
+function addOption(b: SlashCommandBuilder | SlashCommandSubcommandBuilder, o: OptionInfo): void {
   const common = <T extends { setName(n: string): T; setDescription(d: string): T; setRequired(r: boolean): T }>(x: T) =>
     x.setName(o.name).setDescription(optionDescription(o)).setRequired(o.required);
   switch (o.type) {
@@ -64,6 +64,18 @@ export function toDiscordCommand(cmd: CommandDefinition, defaultModel = config.M
   const options = commandOptions(cmd, defaultModel);
   if (options.length > MAX_OPTIONS) throw new Error(`/${cmd.name} has ${options.length} options; Discord allows ${MAX_OPTIONS}`);
   const b = new SlashCommandBuilder().setName(cmd.name).setDescription(fit(cmd.description));
+  if (cmd.kind === 'text' && cmd.subcommands) {
+    // A command with verbs (/digest subscribe): each verb is a subcommand with only its own options.
+    for (const s of cmd.subcommands) {
+      b.addSubcommand((sb) => {
+        sb.setName(s.name).setDescription(fit(s.description));
+        const own = options.filter((x) => s.options.includes(x.name));
+        for (const o of [...own.filter((x) => x.required), ...own.filter((x) => !x.required)]) addOption(sb, o);
+        return sb;
+      });
+    }
+    return b.toJSON();
+  }
   // Discord requires every required option before the optional ones.
   for (const o of [...options.filter((x) => x.required), ...options.filter((x) => !x.required)]) addOption(b, o);
   return b.toJSON();

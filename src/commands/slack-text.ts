@@ -4,7 +4,7 @@
 // \" inside a quoted value is a quote. Slack sends &, < and > HTML-escaped; values get them back.
 import { findCommand, COMMANDS } from '../../commands/index.ts';
 import { OptionError } from '../analyses/types.ts';
-import { MODEL_OPTION } from './define.ts';
+import { MODEL_OPTION, SUBCOMMAND_OPTION } from './define.ts';
 import { SLACK_COMMAND } from './usage.ts';
 
 export interface ParsedCommandText {
@@ -78,6 +78,15 @@ export function parseSlackText(text: string): ParsedCommandText {
     throw new CommandTextError(`There is no command "${first}". The commands are ${COMMANDS.map((c) => c.name).join(', ')} — try \`${SLACK_COMMAND} help\`.`);
   }
   const rawOptions: Record<string, string> = {};
+  // `/lab digest subscribe day:monday`: a verb is the first word without a colon.
+  const verbs = cmd.kind === 'text' ? cmd.subcommands : undefined;
+  if (verbs && rest[0] !== undefined && !rest[0].includes(':')) {
+    const verb = rest.shift()!.toLowerCase();
+    if (!verbs.some((v) => v.name === verb)) {
+      throw new CommandTextError(`"${verb}" is not something ${cmd.name} does; write one of ${verbs.map((v) => v.name).join(', ')} after it, e.g. \`${SLACK_COMMAND} ${cmd.name} ${verbs[0]!.name}\`.`);
+    }
+    rawOptions[SUBCOMMAND_OPTION] = verb;
+  }
   for (const w of rest) {
     const colon = w.indexOf(':');
     if (colon <= 0) {
