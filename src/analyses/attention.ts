@@ -29,7 +29,7 @@ const Options = z
     text: z.string().min(1).max(2000).default(DEFAULT_TEXT).describe('Text to run through the model (at least 3 tokens)'),
     layer: z.number().int().min(0).max(47).optional()
       .describe('Block for the one-layer figures (default 5 as in the notebook, or the last)'),
-    head: z.number().int().min(0).max(63).optional()
+    head: z.number().int().min(0).max(24).optional()
       .describe('Head for QKᵀ and the lesion (default 4 as in the notebook, or the last)'),
     lesion: z.enum(['one_head', 'every_head']).default('one_head')
       .describe("Lesion the chosen head in each block (the post's), or every head (block × head; slower)"),
@@ -450,10 +450,12 @@ function explain(d: AttentionData): string {
   const ext = lesionExtremes(d);
   const nearZero = d.softmaxHists.map((h) => h.values[0] * (h.edges[1] - h.edges[0]));
   const sharpest = d.scoreStd.reduce((b, x, i) => (x > d.scoreStd[b] ? i : b), 0);
+  const small = ext.delta.filter((x) => Math.abs(x) < 0.01).length;
+  const drop = ext.delta[ext.worst] < 0;
   const lesionText =
     s.mode === 'one_head'
-      ? `Zeroing head ${d.head} at the penultimate token changes log P(${q(s.finalToken)}) (clean ${s.clean.toFixed(3)}) most in block ${ext.layer}, to ${s.values[ext.worst].toFixed(3)}; most blocks barely notice, because the other heads and the residual stream carry the same information.`
-      : `Of all ${d.nLayers * d.nHeads} single-head lesions, block ${ext.layer} head ${ext.head} lowers log P(${q(s.finalToken)}) the most (${ext.delta[ext.worst].toFixed(3)} from a clean ${s.clean.toFixed(3)}).`;
+      ? `Zeroing head ${d.head} at the penultimate token ${drop ? `lowers log P(${q(s.finalToken)}) most in block ${ext.layer}` : `never lowers log P(${q(s.finalToken)}); the smallest gain is in block ${ext.layer}`} (clean ${s.clean.toFixed(3)}, lesioned ${s.values[ext.worst].toFixed(3)}); in ${small} of ${d.nLayers} blocks it moves by less than 0.01.`
+      : `Of all ${d.nLayers * d.nHeads} single-head lesions, block ${ext.layer} head ${ext.head} ${drop ? 'lowers' : 'raises (least)'} log P(${q(s.finalToken)}) the most (${ext.delta[ext.worst] >= 0 ? '+' : ''}${ext.delta[ext.worst].toFixed(3)} from a clean ${s.clean.toFixed(3)}); ${small} of them move it by less than 0.01.`;
   return [
     `The scaled dot products QKᵀ/√d spread widest in block ${sharpest} (standard deviation ${fmt(d.scoreStd[sharpest])}); softmax turns them into weights that are mostly tiny: in block ${d.layer}, ${(100 * nearZero[d.layer]).toFixed(0)} % of the attention weights fall in the lowest of 20 bins.`,
     lesionText,

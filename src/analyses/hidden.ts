@@ -24,7 +24,7 @@ const Options = z
     text: z.string().min(1).max(2000).default(KAFKA).describe('Text to run through the model (at least 3 tokens)'),
     target: z.string().min(1).max(50).default(' insect')
       .describe('Next word to track; one GPT-2 token, leading space added ("…" keeps it exact)'),
-    token: z.number().int().min(-2048).max(2047).optional()
+    token: z.number().int().min(-1024).max(1023).optional()
       .describe('Token position for the activations figure (default 8, or the last; negative from the end)'),
     scale: z.number().min(-10).max(10).default(0.8).describe("Factor each block's output is multiplied by"),
   })

@@ -40,11 +40,11 @@ export function withNamedXTicks(config: ChartConfiguration, labels: readonly str
     ...scales.x,
     min: -0.6,
     max: labels.length - 0.4,
-    ticks: {
-      stepSize: 1,
-      autoSkip: true,
-      callback: (v: number | string) => (Number.isInteger(Number(v)) ? (labels[Number(v)] ?? '') : ''),
+    // One tick per name, at 0, 1, 2, …: Chart.js's own ticks would start at the padded minimum.
+    afterBuildTicks: (axis: { ticks: { value: number }[] }) => {
+      axis.ticks = labels.map((_, i) => ({ value: i }));
     },
+    ticks: { autoSkip: true, callback: (v: number | string) => labels[Number(v)] ?? '' },
   };
   return config;
 }
