@@ -5,6 +5,7 @@
 // to the maximum plus a margin (the engine's logit_boost patch), which changes the generation.
 import { z } from 'zod';
 import { findPost } from '../catalog/posts.ts';
+import { mulberry32, sampleToken } from '../llm/generate.ts';
 import type { Engine, Intervention } from '../llm/types.ts';
 import { barChart } from '../render/charts.ts';
 import { renderChart } from '../render/chart.ts';
@@ -109,24 +110,8 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<LogitsData> {
   const boostedLogits = await lastLogits(engine, promptIds, [boostPatch]);
   const boostedTopId = argmax(boostedLogits);
 
-  const continuations: Continuation[] = [];
-  const seed = opts.seed ?? 0;
-  for (let i = 0; i < opts.samples; i++) {
-    ctx.progress(`sampling continuation ${i + 1}/${opts.samples}`, 0.2 + (0.6 * i) / opts.samples);
-    const ids = await engine.generate(promptIds, {
-      maxNewTokens: opts.max_new_tokens,
-      temperature: opts.temperature,
-      topK: opts.top_k > 0 ? opts.top_k : undefined,
-      seed: seed + i,
-    });
-    continuations.push({ kind: 'sampled', seed: seed + i, ids, text: '' });
-  }
-  ctx.progress('greedy generation, clean and boosted', 0.85);
-  const greedy = await engine.generate(promptIds, { maxNewTokens: opts.max_new_tokens, greedy: true });
-  continuations.push({ kind: 'greedy', seed: null, ids: greedy, text: '' });
-  // Boosted: the patched forward pass picks the first token; greedy decoding carries on from it.
-  const rest = await engine.generate([...promptIds, boostedTopId], { maxNewTokens: opts.max_new_tokens - 1, greedy: true });
-  continuations.push({ kind: 'boosted', seed: null, ids: [boostedTopId, ...rest], text: '' });
+  ctx.progress('sampled, greedy and boosted continuations', 0.2);
+  const continuations = await generateAll(engine, promptIds, boostedTopId, opts, (f) => ctx.progress('generating', 0.2 + 0.75 * f));
   for (const c of continuations) c.text = engine.decode(c.ids);
 
   const [textTokens, [nextToken, boostedTopToken], topIds] = await Promise.all([
@@ -160,6 +145,35 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<LogitsData> {
     boostedTopToken,
     continuations,
   };
+}
+
+/**
+ * The sampled, greedy and boosted continuations, all extended together as one batch per step
+ * (a batch of 7 costs about what 2 single runs do). Each sampled row draws with the engine's own
+ * sampler and a mulberry32 stream seeded seed + i, so it equals engine.generate with that seed;
+ * the greedy row equals engine.generate({ greedy: true }). The boosted row starts with the token
+ * the boosted logits chose and joins the batch from step 1, when its length matches the others.
+ */
+async function generateAll(engine: Engine, prompt: number[], boostedFirst: number, opts: Opts, progress: (f: number) => void): Promise<Continuation[]> {
+  const seed = opts.seed ?? 0;
+  const n = opts.max_new_tokens;
+  const sampling = { temperature: opts.temperature, topK: opts.top_k > 0 ? opts.top_k : undefined };
+  const rows: (Continuation & { pick: (logits: Float32Array) => number })[] = [];
+  for (let i = 0; i < opts.samples; i++) {
+    const uniform = mulberry32(seed + i);
+    // Temperature 0 is greedy, as in engine.generate.
+    const pick = opts.temperature === 0 ? argmax : (l: Float32Array) => sampleToken(l, sampling, uniform);
+    rows.push({ kind: 'sampled', seed: seed + i, ids: [], text: '', pick });
+  }
+  rows.push({ kind: 'greedy', seed: null, ids: [], text: '', pick: argmax });
+  const boosted = { kind: 'boosted' as const, seed: null, ids: [boostedFirst], text: '', pick: argmax };
+  for (let step = 0; step < n; step++) {
+    progress(step / n);
+    const active = step === 0 ? rows : [...rows, boosted];
+    const { logits } = await engine.run(active.map((r) => [...prompt, ...r.ids]), { logits: 'last' });
+    active.forEach((r, b) => r.ids.push(r.pick(logitsRow(logits!, b))));
+  }
+  return [...rows, boosted].map(({ kind, seed: s, ids, text }) => ({ kind, seed: s, ids, text }));
 }
 
 async function lastLogits(engine: Engine, ids: number[], patches?: Intervention[]): Promise<Float32Array> {

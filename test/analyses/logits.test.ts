@@ -104,6 +104,12 @@ describe('/logits', () => {
     assert.equal(boosted.text, engine.decode(boosted.ids));
     const again = await logitsAnalysis.compute(opts(), ctx());
     assert.deepEqual(again.continuations, d.continuations);
+    // Temperature 0 samples greedily, top-k limits the candidates, as engine.generate does.
+    const cold = await logitsAnalysis.compute(opts({ temperature: 0, samples: 2, max_new_tokens: 3 }), ctx());
+    const coldGreedy = cold.continuations.find((c) => c.kind === 'greedy')!.ids;
+    for (const c of cold.continuations.filter((c) => c.kind === 'sampled')) assert.deepEqual(c.ids, coldGreedy);
+    const topk = await logitsAnalysis.compute(opts({ top_k: 5, samples: 1, max_new_tokens: 4, temperature: 2 }), ctx());
+    assert.deepEqual(topk.continuations[0].ids, await engine.generate(prompt, { maxNewTokens: 4, temperature: 2, topK: 5, seed: 11 }));
   });
 
   test('figures, data and explanation', async () => {
