@@ -51,6 +51,8 @@ export interface GenerateOptions {
   topP?: number;
   seed?: number;
   greedy?: boolean;
+  /** Interventions applied at every step (e.g. a logit_boost at pos -1). */
+  patches?: Intervention[];
 }
 
 export interface Engine {
@@ -66,6 +68,7 @@ export interface Engine {
   run(tokens: number[] | number[][], opts?: RunOptions): Promise<RunResult>;
   /** Hugging Face `output_hidden_states`: embeddings, each block's output, last after ln_f. */
   hiddenStates(tokens: number[] | number[][], patches?: Intervention[]): Promise<Tensor[]>;
+  /** Continue `tokens`; returns only the new tokens. */
   generate(tokens: number[], opts: GenerateOptions): Promise<number[]>;
   /** A raw weight by Hugging Face name without prefix ("wte.weight", "h.0.attn.c_attn.weight"). */
   weight(name: string): Tensor;

@@ -1,0 +1,497 @@
+// The GPT-2 engine on onnxruntime-node (DESIGN.md §4). The network is one node list
+// (gpt2-graph.ts) cut into sessions (segments.ts): one per block, one for ln_final, one for the
+// unembedding, plus half-block sessions wherever a run patches a hook inside a block. Embeddings
+// and every intervention are applied in JS between sessions. Sessions are cached by
+// (nodes, outputs), so a worker builds each shape of run once.
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { resolveModelDir } from '../../models/registry.ts';
+import { config as appConfig } from '../config.ts';
+import { CheckpointReader } from './checkpoint.ts';
+import { generateTokens } from './generate.ts';
+import { buildGpt2Graph, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts';
+import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from './hooks.ts';
+import { applyIntervention, checkPatchFitsHook, InterventionListSchema, mixEmbed, normalizePos } from './interventions.ts';
+import { bf16ToF32, f16ToF32, readSafetensorsHeader, type TensorInfo } from './safetensors.ts';
+import { planSegments, segmentModel, type Segment, type SegmentPlan } from './segments.ts';
+import * as tokenizer from './tokenizer.ts';
+import type { Engine, GenerateOptions, GPT2Config, Intervention, RunOptions, RunResult, Tensor } from './types.ts';
+
+export interface LoadOptions {
+  /** onnxruntime intra-op threads per session (default ORT_THREADS). */
+  threads?: number;
+  /**
+   * Weight bytes the session cache may hold before evicting the least recently used sessions
+   * (default: twice the model's weights, so the clean model plus one set of patched or
+   * hook-exporting sessions stay resident).
+   */
+  sessionBudgetBytes?: number;
+  /** Write each session's optimized model here (debugging: see which ops onnxruntime fused). */
+  dumpOptimizedDir?: string;
+}
+
+/**
+ * Where weights come from. The engine keeps no copy of the big matrices in JS once their sessions
+ * exist (onnxruntime holds one): the embedding gather reads just the rows a run needs, and
+ * `weight()` re-reads from the checkpoint. That is what keeps a loaded gpt2 near 1.5× its weights.
+ */
+interface WeightSource {
+  config: GPT2Config;
+  isTinyRandom: boolean;
+  untiedHead: boolean;
+  /** For building sessions. */
+  read(name: string): Promise<Tensor>;
+  /** For `weight()`, whose contract is synchronous. */
+  readSync(name: string): Tensor;
+  /** Rows of a 2-D weight (token or position embeddings), concatenated. */
+  rows(name: string, ids: number[]): Float32Array;
+  close(): Promise<void>;
+}
+
+const noSuchWeight = (name: string) => new Error(`no weight named "${name}"; names look like wte.weight, h.0.attn.c_attn.weight`);
+
+async function fileSource(dir: string): Promise<WeightSource> {
+  const reader = await CheckpointReader.open(dir);
+  // Synchronous reads go straight to the byte ranges in the header; names with or without
+  // `transformer.` (the reader has already validated names, shapes and dtypes).
+  const file = path.join(reader.dir, 'model.safetensors');
+  const header = await readSafetensorsHeader(file);
+  const known = new Set(reader.names());
+  const info = (name: string): TensorInfo => {
+    const t = known.has(name) ? (header.tensors.get(name) ?? header.tensors.get(`transformer.${name}`)) : undefined;
+    if (!t) throw noSuchWeight(name);
+    return t;
+  };
+  const fd = fs.openSync(file, 'r');
+  const readFloats = (t: TensorInfo, from: number, count: number): Float32Array => {
+    const width = t.dtype === 'F32' ? 4 : 2;
+    const bytes = new Uint8Array(count * width);
+    let done = 0;
+    while (done < bytes.length) {
+      const n = fs.readSync(fd, bytes, done, bytes.length - done, t.begin + from * width + done);
+      if (n === 0) throw new Error(`${file}: unexpected end of file reading ${t.name}`);
+      done += n;
+    }
+    if (t.dtype === 'F32') return new Float32Array(bytes.buffer);
+    const halves = new Uint16Array(bytes.buffer);
+    return t.dtype === 'F16' ? f16ToF32(halves) : bf16ToF32(halves);
+  };
+  return {
+    config: reader.config,
+    isTinyRandom: reader.isTinyRandom,
+    untiedHead: reader.untiedHead,
+    read: (name) => reader.read(name),
+    readSync(name) {
+      const t = info(name);
+      return { dims: [...t.dims], data: readFloats(t, 0, t.dims.reduce((a, b) => a * b, 1)) };
+    },
+    rows(name, ids) {
+      const t = info(name);
+      const width = t.dims[1];
+      const out = new Float32Array(ids.length * width);
+      ids.forEach((id, i) => out.set(readFloats(t, id * width, width), i * width));
+      return out;
+    },
+    async close() {
+      fs.closeSync(fd);
+      await reader.close();
+    },
+  };
+}
+
+/** In-memory checkpoint (`{ config, tensors }`, as makeTinyCheckpoint returns). */
+function memorySource(ckpt: { config: GPT2Config; tensors: Map<string, Tensor>; isTinyRandom?: boolean }): WeightSource {
+  const get = (name: string): Tensor => {
+    const t = ckpt.tensors.get(name);
+    if (!t) throw noSuchWeight(name);
+    return t;
+  };
+  return {
+    config: ckpt.config,
+    isTinyRandom: ckpt.isTinyRandom ?? false,
+    untiedHead: ckpt.tensors.has('lm_head.weight'),
+    read: async (name) => get(name),
+    readSync: get,
+    rows(name, ids) {
+      const t = get(name);
+      const width = t.dims[1];
+      const out = new Float32Array(ids.length * width);
+      ids.forEach((id, i) => out.set(t.data.subarray(id * width, (id + 1) * width), i * width));
+      return out;
+    },
+    close: async () => {},
+  };
+}
+
+/** Load a model by name (gpt2, tiny-random, …) or checkpoint directory. */
+export async function loadEngine(nameOrDir: string, opts: LoadOptions = {}): Promise<Engine> {
+  const dir = await resolveModelDir(nameOrDir);
+  return OnnxEngine.create(nameOrDir, await fileSource(dir), opts);
+}
+
+/** An engine over an in-memory checkpoint (tests, benchmarks). */
+export async function createEngine(
+  name: string,
+  ckpt: { config: GPT2Config; tensors: Map<string, Tensor>; isTinyRandom?: boolean },
+  opts: LoadOptions = {},
+): Promise<Engine> {
+  return OnnxEngine.create(name, memorySource(ckpt), opts);
+}
+
+interface CachedSession {
+  session: ort.InferenceSession;
+  weightBytes: number;
+}
+
+/** Positions per unembedding call (see runUnembed). */
+const LOGIT_CHUNK = 128;
+
+const toOrt = (t: Tensor) => new ort.Tensor('float32', t.data, t.dims);
+const fromOrt = (t: ort.Tensor): Tensor => ({ dims: [...t.dims], data: t.data as Float32Array });
+const cloneTensor = (t: Tensor): Tensor => ({ dims: [...t.dims], data: new Float32Array(t.data) });
+
+class OnnxEngine implements Engine {
+  readonly config: GPT2Config;
+  readonly isTinyRandom: boolean;
+  private readonly graph: Gpt2Graph;
+  private readonly hooks: HookInfo[];
+  private readonly hookByName: Map<string, HookInfo>;
+  /** Graph value → the hooks that read it, in forward order (resid_post(l) then resid_pre(l+1)). */
+  private readonly hooksAtValue = new Map<string, HookInfo[]>();
+  /** The last tensor `weight()` returned per name, while the caller still holds it. */
+  private readonly weightRefs = new Map<string, WeakRef<Tensor>>();
+  private readonly sessions = new Map<string, CachedSession>();
+  private readonly plans = new Map<string, SegmentPlan>();
+  private readonly sessionOptions: ort.InferenceSession.SessionOptions;
+  private readonly budget: number;
+  private readonly dumpDir?: string;
+  /** Runs are serialized: sessions share the intra-op threads, and the cache must not change mid-run. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    readonly name: string,
+    private readonly source: WeightSource,
+    opts: LoadOptions,
+  ) {
+    this.config = source.config;
+    this.isTinyRandom = source.isTinyRandom;
+    this.graph = buildGpt2Graph(this.config, { untiedHead: source.untiedHead });
+    this.hooks = hookInfos(this.config);
+    this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
+    for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
+    const threads = opts.threads ?? appConfig.ORT_THREADS;
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1 (got ${threads})`);
+    this.sessionOptions = {
+      executionProviders: ['cpu'],
+      intraOpNumThreads: threads,
+      interOpNumThreads: 1,
+      graphOptimizationLevel: 'all',
+      executionMode: 'sequential',
+      // Each session has its own arena, which would keep every block's peak activations (its
+      // T×T attention included) for the process's life: 14 arenas hold gigabytes at 1024 tokens.
+      enableCpuMemArena: false,
+      // Each session has its own intra-op pool; threads that spin after one session's work
+      // steal the cores the next session needs (measured: 1.1 s instead of 66 ms at 16 tokens).
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
+    };
+    this.budget = opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source.untiedHead);
+    this.dumpDir = opts.dumpOptimizedDir;
+  }
+
+  static async create(name: string, source: WeightSource, opts: LoadOptions): Promise<OnnxEngine> {
+    const engine = new OnnxEngine(name, source, opts);
+    try {
+      // Build the clean model's sessions now, so the first request does not pay for them; the
+      // unembedding (the largest matrix) first, while little else is in memory, which keeps the
+      // transient copies made while onnxruntime parses it from setting the peak.
+      const plan = engine.plan(['logits'], []);
+      for (const seg of [...plan.segments].reverse()) await engine.session(seg);
+    } catch (err) {
+      await engine.dispose();
+      throw err;
+    }
+    return engine;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Tokens
+
+  encode(text: string): number[] {
+    return tokenizer.encode(text);
+  }
+
+  decode(ids: number[]): string {
+    return tokenizer.decode(ids);
+  }
+
+  tokenText(id: number): string {
+    return tokenizer.tokenText(id);
+  }
+
+  hookNames(): string[] {
+    return this.hooks.map((h) => h.name);
+  }
+
+  weight(name: string): Tensor {
+    const held = this.weightRefs.get(name)?.deref();
+    if (held) return held;
+    const t = this.source.readSync(name);
+    this.weightRefs.set(name, new WeakRef(t));
+    return t;
+  }
+
+  /** Token ids → equal-length rows, or a clear error naming the limit. */
+  private checkTokens(tokens: number[] | number[][]): number[][] {
+    const batch = tokens.length > 0 && Array.isArray(tokens[0]) ? (tokens as number[][]) : [tokens as number[]];
+    const { n_positions, vocab_size } = this.config;
+    if (batch.length === 0 || batch[0].length === 0) throw new RangeError('the input is empty: give at least one token');
+    const T = batch[0].length;
+    for (const [b, row] of batch.entries()) {
+      if (!Array.isArray(row)) throw new TypeError('tokens must be a list of ids or a list of equal-length lists');
+      if (row.length !== T) throw new RangeError(`batch rows must have equal lengths: row 0 has ${T} tokens, row ${b} has ${row.length}`);
+      for (const id of row) {
+        if (!Number.isInteger(id) || id < 0 || id >= vocab_size) {
+          throw new RangeError(`token id ${id} is outside ${this.name}'s vocabulary (0 to ${vocab_size - 1})`);
+        }
+      }
+    }
+    if (T > n_positions) throw new RangeError(`text is ${T} tokens; ${this.name} takes at most ${n_positions}`);
+    return batch;
+  }
+
+  private checkPatches(patches: Intervention[]): Intervention[] {
+    const parsed = InterventionListSchema.safeParse(patches);
+    if (!parsed.success) throw new Error(`bad intervention: ${parsed.error.issues.map((i) => `patches.${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    const list = parsed.data as Intervention[];
+    for (const p of list) {
+      const info = this.hookByName.get(p.hook);
+      if (!info) throw unknownHookError(p.hook, this.hookNames(), 'intervention hook');
+      checkPatchFitsHook(p, info.layout);
+    }
+    return list;
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Running
+
+  run(tokens: number[] | number[][], opts: RunOptions = {}): Promise<RunResult> {
+    const batch = this.checkTokens(tokens);
+    const hooks = opts.hooks === undefined ? [] : resolveHookPatterns(hookPatterns(opts.hooks), this.hookNames());
+    const patches = this.checkPatches(opts.patches ?? []);
+    const mode = opts.logits ?? 'all';
+    if (!['all', 'last', 'none'].includes(mode)) throw new RangeError(`logits must be 'all', 'last' or 'none' (got ${String(mode)})`);
+    return this.exclusive(() => this.forward(batch, hooks, patches, mode));
+  }
+
+  async hiddenStates(tokens: number[] | number[][], patches: Intervention[] = []): Promise<Tensor[]> {
+    const L = this.config.n_layer;
+    const names = [GRAPH_INPUT, ...Array.from({ length: L - 1 }, (_, l) => `blocks.${l}.hook_resid_post`), 'unembed.hook_in'];
+    const { cache } = await this.run(tokens, { hooks: names, patches, logits: 'none' });
+    return names.map((n) => cache.get(n)!);
+  }
+
+  async generate(tokens: number[], opts: GenerateOptions): Promise<number[]> {
+    this.checkTokens(tokens);
+    const limit = this.config.n_positions;
+    if (tokens.length + opts.maxNewTokens > limit) {
+      throw new RangeError(`prompt (${tokens.length} tokens) + maxNewTokens (${opts.maxNewTokens}) exceeds ${this.name}'s ${limit}-token context`);
+    }
+    return generateTokens(tokens, opts, async (prefix) => {
+      const { logits } = await this.run(prefix, { logits: 'last', patches: opts.patches });
+      return logits!.data;
+    });
+  }
+
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new Error(`engine ${this.name} has been disposed`));
+    const next = this.queue.then(fn, fn);
+    this.queue = next.then(
+      () => {},
+      () => {},
+    ); // not `next` itself: the queue must not keep the last result alive
+    return next;
+  }
+
+  private plan(targets: string[], cutAfter: string[]): SegmentPlan {
+    const key = `${targets.join('|')}#${cutAfter.join('|')}`;
+    let plan = this.plans.get(key);
+    if (!plan) {
+      plan = planSegments(this.graph, { targets, cutAfter });
+      if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
+      this.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  private async forward(batch: number[][], hooks: string[], patches: Intervention[], mode: 'all' | 'last' | 'none'): Promise<RunResult> {
+    const B = batch.length;
+    const T = batch[0].length;
+    const d = this.config.n_embd;
+    const requested = new Set(hooks);
+    const cache = new Map<string, Tensor>();
+    const patchesAt = new Map<string, Intervention[]>();
+    for (const p of patches) patchesAt.set(p.hook, [...(patchesAt.get(p.hook) ?? []), p]);
+
+    // Logits for every position if the caller wants the `logits` hook, else as `mode` says.
+    const allLogits = mode === 'all' || requested.has('logits');
+    const wantLogits = mode !== 'none' || requested.has('logits');
+    const logitPositions = allLogits ? Array.from({ length: T }, (_, i) => i) : [T - 1];
+
+    // Apply a hook's patches (to a copy: the unpatched tensor may be cached or still in use) and cache it.
+    const atHook = (name: string, t: Tensor): Tensor => {
+      const list = patchesAt.get(name);
+      if (list) {
+        t = cloneTensor(t);
+        for (const p of list) this.applyPatch(name, t, p, allLogits ? null : T);
+      }
+      if (requested.has(name)) cache.set(name, t);
+      return t;
+    };
+
+    // Embeddings in JS: a gather, and it makes mix_embed a row replacement.
+    let embed: Tensor = { dims: [B, T, d], data: this.source.rows('wte.weight', batch.flat()) };
+    const positions = this.source.rows('wpe.weight', Array.from({ length: T }, (_, t) => t));
+    let posEmbed: Tensor = { dims: [B, T, d], data: new Float32Array(B * T * d) };
+    for (let b = 0; b < B; b++) posEmbed.data.set(positions, b * T * d);
+    embed = atHook('hook_embed', embed);
+    posEmbed = atHook('hook_pos_embed', posEmbed);
+    const residPre: Tensor = { dims: [B, T, d], data: new Float32Array(B * T * d) };
+    for (let i = 0; i < residPre.data.length; i++) residPre.data[i] = embed.data[i] + posEmbed.data[i];
+    const env = new Map<string, ort.Tensor>();
+    env.set(GRAPH_INPUT, toOrt(atHook(GRAPH_INPUT, residPre)));
+
+    // Which graph values the run needs, and where it must stop to patch.
+    const targets = new Set<string>();
+    for (const h of hooks) {
+      const v = this.hookByName.get(h)!.value;
+      if (v && v !== GRAPH_INPUT) targets.add(v);
+    }
+    if (wantLogits) targets.add('logits');
+    const cutAfter = new Set<string>();
+    for (const p of patches) {
+      const v = this.hookByName.get(p.hook)!.value;
+      if (v && v !== GRAPH_INPUT) cutAfter.add(v);
+    }
+    const plan = targets.size ? this.plan([...targets].sort(), [...cutAfter].sort()) : { segments: [], lastUse: new Map() };
+
+    for (const [s, seg] of plan.segments.entries()) {
+      const session = await this.session(seg);
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const v of seg.inputs) if (v !== LOGIT_POSITIONS) feeds[v] = env.get(v)!;
+      const out = seg.inputs.includes(LOGIT_POSITIONS)
+        ? await this.runUnembed(session, feeds, logitPositions)
+        : await session.run(feeds);
+      for (const v of seg.inputs) if (plan.lastUse.get(v) === s) env.delete(v);
+      for (const v of seg.outputs) {
+        let t = fromOrt(out[v]);
+        for (const h of this.hooksAtValue.get(v) ?? []) t = atHook(h.name, t);
+        env.set(v, toOrt(t));
+      }
+    }
+
+    const result: RunResult = { cache };
+    if (mode !== 'none') {
+      const logits = fromOrt(env.get('logits')!);
+      result.logits = mode === 'last' && allLogits ? lastPosition(logits) : logits;
+    }
+    return result;
+  }
+
+  /**
+   * The unembedding, LOGIT_CHUNK positions at a time: onnxruntime's output and its copy into JS
+   * then cost a chunk each instead of two full [batch, pos, vocab] tensors (2 × 196 MB at 1024
+   * tokens on gpt2), which would otherwise set the process's peak memory.
+   */
+  private async runUnembed(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, positions: number[]): Promise<Record<string, ort.Tensor>> {
+    const run = (from: number, to: number) => {
+      const chunk = BigInt64Array.from(positions.slice(from, to), BigInt);
+      return session.run({ ...feeds, [LOGIT_POSITIONS]: new ort.Tensor('int64', chunk, [chunk.length]) });
+    };
+    if (positions.length <= LOGIT_CHUNK) return run(0, positions.length);
+    if (session.outputNames.length !== 1 || session.outputNames[0] !== 'logits') {
+      throw new Error(`internal: the unembedding segment outputs ${session.outputNames.join(', ')}, expected only logits`);
+    }
+    const B = feeds['unembed.hook_in'].dims[0];
+    const P = positions.length;
+    const V = this.config.vocab_size;
+    const all = new Float32Array(B * P * V);
+    for (let from = 0; from < P; from += LOGIT_CHUNK) {
+      const to = Math.min(P, from + LOGIT_CHUNK);
+      const part = (await run(from, to)).logits.data as Float32Array; // [B, to - from, V]
+      for (let b = 0; b < B; b++) all.set(part.subarray(b * (to - from) * V, (b + 1) * (to - from) * V), (b * P + from) * V);
+    }
+    return { logits: new ort.Tensor('float32', all, [B, P, V]) };
+  }
+
+  /** One intervention on one hook's tensor. `lastOnlyOf` = T when the logits hold only position T-1. */
+  private applyPatch(hook: string, t: Tensor, p: Intervention, lastOnlyOf: number | null): void {
+    if (p.op === 'mix_embed') return mixEmbed(t, (ids) => this.source.rows('wte.weight', ids), p, this.config.vocab_size);
+    if (hook === 'logits' && lastOnlyOf !== null && p.pos !== undefined) {
+      // Only the last position's logits exist; a record for another position changes nothing returned.
+      if (normalizePos(p.pos, lastOnlyOf, hook) !== lastOnlyOf - 1) return;
+      p = { ...p, pos: 0 };
+    }
+    applyIntervention({ tensor: t, layout: this.hookByName.get(hook)!.layout, hook }, p);
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sessions
+
+  private async session(seg: Segment): Promise<ort.InferenceSession> {
+    const hit = this.sessions.get(seg.key);
+    if (hit) {
+      this.sessions.delete(seg.key); // refresh LRU order
+      this.sessions.set(seg.key, hit);
+      return hit.session;
+    }
+    const { bytes, weightBytes } = await segmentModel(this.graph, seg, (name) => this.source.read(name));
+    const options = { ...this.sessionOptions };
+    if (this.dumpDir) {
+      // Debugging aid: what onnxruntime made of this segment after fusion.
+      options.optimizedModelFilePath = path.join(this.dumpDir, `segment-${seg.nodes[0]}-${seg.nodes[seg.nodes.length - 1]}-${this.sessions.size}.onnx`);
+      options.logSeverityLevel = 3;
+    }
+    const session = await ort.InferenceSession.create(bytes, options);
+    this.sessions.set(seg.key, { session, weightBytes });
+    await this.evict(seg.key);
+    return session;
+  }
+
+  /** Drop least recently used sessions beyond the weight budget (never the one just made). */
+  private async evict(keep: string): Promise<void> {
+    let total = 0;
+    for (const s of this.sessions.values()) total += s.weightBytes;
+    for (const [key, s] of this.sessions) {
+      if (total <= this.budget) break;
+      if (key === keep) continue;
+      this.sessions.delete(key);
+      total -= s.weightBytes;
+      await s.session.release();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue;
+    for (const s of this.sessions.values()) await s.session.release();
+    this.sessions.clear();
+    this.weightRefs.clear();
+    await this.source.close();
+  }
+}
+
+function lastPosition(t: Tensor): Tensor {
+  const [B, T, V] = t.dims;
+  const data = new Float32Array(B * V);
+  for (let b = 0; b < B; b++) data.set(t.data.subarray((b * T + T - 1) * V, (b * T + T) * V), b * V);
+  return { dims: [B, 1, V], data };
+}
+
+function weightBytes(c: GPT2Config, untiedHead: boolean): number {
+  const d = c.n_embd;
+  const perBlock = 4 * d + 3 * d * d + 3 * d + d * d + d + 2 * d * c.n_inner + c.n_inner + d;
+  return 4 * (c.vocab_size * d * (untiedHead ? 2 : 1) + c.n_positions * d + c.n_layer * perBlock + 2 * d);
+}

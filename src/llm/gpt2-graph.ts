@@ -1,0 +1,194 @@
+// GPT-2 as one topologically ordered list of ONNX nodes, read top-down like nanoGPT's model.py.
+// Every hook point of DESIGN.md §4 is a value of the same name, so requesting a hook means adding
+// a graph output and patching one means cutting the list there (segments.ts). Weights are
+// referenced by their Hugging Face names without `transformer.` ("h.3.attn.c_attn.weight");
+// small constants (shapes, ε, the GELU coefficients) live in `constants`.
+//
+// B = batch, T = positions, d = n_embd, H = n_head, dh = d / H, m = n_inner, V = vocab_size.
+// The token and position embeddings are a gather done in JS (engine.ts); the graph starts at
+// `blocks.0.hook_resid_pre`.
+import { attr, floatConst, int64Const, type Attr, type ConstTensor, type ElemType, type OnnxNode } from './onnx-graph.ts';
+import { GRAPH_INPUT, hookInfos, type Dim } from './hooks.ts';
+import type { NodeGraph } from './segments.ts';
+import type { GPT2Config } from './types.ts';
+
+/** int64 [P]: which positions get logits (all of them, or only the last). Fed from JS. */
+export const LOGIT_POSITIONS = 'unembed.logit_positions';
+
+export interface Stage {
+  /** `blocks.3`, `ln_final`, `unembed`. */
+  name: string;
+  /** Node index range [start, end). */
+  start: number;
+  end: number;
+}
+
+export interface Gpt2Graph extends NodeGraph {
+  /** Consecutive ranges that are always separate sessions: each block, ln_final, unembed. */
+  stages: Stage[];
+}
+
+/** Appends nodes; returns output names so the model code reads as data flow. */
+class NodeList {
+  readonly nodes: OnnxNode[] = [];
+  readonly constants = new Map<string, ConstTensor>();
+  readonly valueTypes = new Map<string, ElemType>();
+
+  op(op: string, inputs: string[], output: string, attrs?: Record<string, Attr>, type?: ElemType): string {
+    this.nodes.push({ op, inputs, outputs: [output], attrs, name: output });
+    if (type) this.valueTypes.set(output, type);
+    return output;
+  }
+
+  multi(op: string, inputs: string[], outputs: string[], attrs?: Record<string, Attr>): string[] {
+    this.nodes.push({ op, inputs, outputs, attrs, name: outputs[0] });
+    return outputs;
+  }
+
+  constant(name: string, t: ConstTensor): string {
+    this.constants.set(name, t);
+    return name;
+  }
+}
+
+export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean } = {}): Gpt2Graph {
+  const { n_layer, n_head: H, n_embd: d, vocab_size: V } = config;
+  if (d % H !== 0) throw new Error(`n_embd ${d} is not divisible by n_head ${H}`);
+  const dh = d / H;
+  const g = new NodeList();
+  const c = {
+    two: g.constant('const.two', floatConst([2])),
+    eps: g.constant('const.ln_eps', floatConst([config.layer_norm_epsilon])),
+    splitHeads: g.constant('const.split_heads', int64Const([0, 0, H, dh])),
+    mergeHeads: g.constant('const.merge_heads', int64Const([0, 0, d])),
+    sqrtDh: g.constant('const.sqrt_d_head', floatConst([Math.sqrt(dh)])),
+    negInf: g.constant('const.neg_inf', floatConst([-Infinity])),
+    zero: g.constant('const.zero_i64', int64Const([0], [])),
+    one: g.constant('const.one_i64', int64Const([1], [])),
+    axis1: g.constant('const.axis_1', int64Const([1])),
+    three: g.constant('const.three', floatConst([3])),
+    geluCoef: g.constant('const.gelu_coef', floatConst([0.044715])),
+    sqrt2OverPi: g.constant('const.sqrt_2_over_pi', floatConst([Math.sqrt(2 / Math.PI)])),
+    onef: g.constant('const.one', floatConst([1])),
+    half: g.constant('const.half', floatConst([0.5])),
+    rowsOfD: g.constant('const.rows_of_d', int64Const([-1, d])),
+    vocab: g.constant('const.vocab', int64Const([V])),
+  };
+
+  // LayerNorm from primitives so hook_scale = √(var + ε) and hook_normalized exist as values;
+  // onnxruntime fuses the pattern back into LayerNormalization when they are not outputs.
+  function layerNorm(prefix: string, x: string, weight: string, out: string): string {
+    const mean = g.op('ReduceMean', [x], `${prefix}.mean`, { axes: attr.ints([-1]), keepdims: attr.int(1) }); // (B, T, 1)
+    const centered = g.op('Sub', [x, mean], `${prefix}.centered`); // (B, T, d)
+    const squared = g.op('Pow', [centered, c.two], `${prefix}.squared`);
+    const variance = g.op('ReduceMean', [squared], `${prefix}.variance`, { axes: attr.ints([-1]), keepdims: attr.int(1) });
+    const shifted = g.op('Add', [variance, c.eps], `${prefix}.variance_eps`);
+    const scale = g.op('Sqrt', [shifted], `${prefix}.hook_scale`); // (B, T, 1)
+    const normalized = g.op('Div', [centered, scale], `${prefix}.hook_normalized`); // (B, T, d)
+    const gained = g.op('Mul', [normalized, `${weight}.weight`], `${prefix}.gained`);
+    return g.op('Add', [gained, `${weight}.bias`], out); // (B, T, d)
+  }
+
+  // Conv1D in Hugging Face's layout: x @ W + b with W [in, out].
+  function linear(x: string, weight: string, out: string): string {
+    const product = g.op('MatMul', [x, `${weight}.weight`], `${out}.matmul`);
+    return g.op('Add', [product, `${weight}.bias`], out);
+  }
+
+  function attention(l: number, x: string): string {
+    const p = `blocks.${l}.attn`;
+    const w = `h.${l}.attn`;
+    const qkv = linear(x, `${w}.c_attn`, `${p}.qkv`); // (B, T, 3d)
+    const [qFlat, kFlat, vFlat] = g.multi('Split', [qkv], [`${p}.q_flat`, `${p}.k_flat`, `${p}.v_flat`], { axis: attr.int(-1) }); // 3 × (B, T, d)
+    const q = g.op('Reshape', [qFlat, c.splitHeads], `${p}.hook_q`); // (B, T, H, dh)
+    const k = g.op('Reshape', [kFlat, c.splitHeads], `${p}.hook_k`);
+    const v = g.op('Reshape', [vFlat, c.splitHeads], `${p}.hook_v`);
+    const qh = g.op('Transpose', [q], `${p}.q_heads`, { perm: attr.ints([0, 2, 1, 3]) }); // (B, H, T, dh)
+    const kt = g.op('Transpose', [k], `${p}.k_heads_t`, { perm: attr.ints([0, 2, 3, 1]) }); // (B, H, dh, T)
+    const vh = g.op('Transpose', [v], `${p}.v_heads`, { perm: attr.ints([0, 2, 1, 3]) }); // (B, H, T, dh)
+    const raw = g.op('MatMul', [qh, kt], `${p}.raw_scores`); // (B, H, T, T)
+    const scaled = g.op('Div', [raw, c.sqrtDh], `${p}.scaled_scores`); // as HF: q·k / √dh
+
+    // Causal mask: query i sees keys j ≤ i. Built from T at run time so T stays dynamic.
+    const t = g.op('Shape', [scaled], `${p}.mask_len`, { start: attr.int(-1) }, 'int64'); // (1)
+    const tScalar = g.op('Squeeze', [t], `${p}.mask_len_scalar`, undefined, 'int64'); // ()
+    const range = g.op('Range', [c.zero, tScalar, c.one], `${p}.mask_range`, undefined, 'int64'); // (T)
+    const column = g.op('Unsqueeze', [range, c.axis1], `${p}.mask_query`, undefined, 'int64'); // (T, 1)
+    const allowed = g.op('GreaterOrEqual', [column, range], `${p}.mask`, undefined, 'bool'); // (T, T)
+
+    const scores = g.op('Where', [allowed, scaled, c.negInf], `${p}.hook_attn_scores`); // (B, H, T, T), masked −inf
+    const pattern = g.op('Softmax', [scores], `${p}.hook_pattern`, { axis: attr.int(-1) });
+    const zh = g.op('MatMul', [pattern, vh], `${p}.z_heads`); // (B, H, T, dh)
+    const z = g.op('Transpose', [zh], `${p}.hook_z`, { perm: attr.ints([0, 2, 1, 3]) }); // (B, T, H, dh)
+    const merged = g.op('Reshape', [z, c.mergeHeads], `${p}.z_merged`); // (B, T, d)
+    return linear(merged, `${w}.c_proj`, `blocks.${l}.hook_attn_out`); // (B, T, d)
+  }
+
+  // gelu_new (tanh approximation), exactly Hugging Face's:
+  // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in the node order onnxruntime fuses to FastGelu.
+  function geluNew(x: string, out: string): string {
+    const cube = g.op('Pow', [x, c.three], `${out}.cube`);
+    const cubeTerm = g.op('Mul', [cube, c.geluCoef], `${out}.cube_term`);
+    const inner = g.op('Add', [x, cubeTerm], `${out}.inner`);
+    const scaled = g.op('Mul', [inner, c.sqrt2OverPi], `${out}.inner_scaled`);
+    const tanh = g.op('Tanh', [scaled], `${out}.tanh`);
+    const onePlus = g.op('Add', [tanh, c.onef], `${out}.one_plus_tanh`);
+    const halfX = g.op('Mul', [x, c.half], `${out}.half_x`);
+    return g.op('Mul', [halfX, onePlus], out);
+  }
+
+  function mlp(l: number, x: string): string {
+    const p = `blocks.${l}.mlp`;
+    const pre = linear(x, `h.${l}.mlp.c_fc`, `${p}.hook_pre`); // (B, T, m)
+    const post = geluNew(pre, `${p}.hook_post`); // (B, T, m)
+    return linear(post, `h.${l}.mlp.c_proj`, `blocks.${l}.hook_mlp_out`); // (B, T, d)
+  }
+
+  function block(l: number, residPre: string): string {
+    const b = `blocks.${l}`;
+    const ln1 = layerNorm(`${b}.ln1`, residPre, `h.${l}.ln_1`, `${b}.ln1.hook_out`);
+    const attnOut = attention(l, ln1);
+    const residMid = g.op('Add', [residPre, attnOut], `${b}.hook_resid_mid`); // (B, T, d)
+    const ln2 = layerNorm(`${b}.ln2`, residMid, `h.${l}.ln_2`, `${b}.ln2.hook_out`);
+    const mlpOut = mlp(l, ln2);
+    return g.op('Add', [residMid, mlpOut], `${b}.hook_resid_post`); // (B, T, d)
+  }
+
+  const stages: Stage[] = [];
+  const stage = (name: string, build: () => void) => {
+    const start = g.nodes.length;
+    build();
+    stages.push({ name, start, end: g.nodes.length });
+  };
+
+  let resid = GRAPH_INPUT; // (B, T, d): token + position embeddings, from JS
+  for (let l = 0; l < n_layer; l++) stage(`blocks.${l}`, () => (resid = block(l, resid)));
+  stage('ln_final', () => layerNorm('ln_final', resid, 'ln_f', 'unembed.hook_in'));
+
+  // Unembedding: Gemm with transB against the [V, d] embedding matrix itself (tied, as in GPT-2),
+  // so the largest matrix is not transposed into a second copy. Positions are picked first, so
+  // logits for the last position cost one row, not T.
+  stage('unembed', () => {
+    const unembedWeight = opts.untiedHead ? 'lm_head.weight' : 'wte.weight';
+    const picked = g.op('Gather', ['unembed.hook_in', LOGIT_POSITIONS], 'unembed.picked', { axis: attr.int(1) }); // (B, P, d)
+    const rows = g.op('Reshape', [picked, c.rowsOfD], 'unembed.rows'); // (B·P, d)
+    const flat = g.op('Gemm', [rows, unembedWeight], 'unembed.flat_logits', { transB: attr.int(1) }); // (B·P, V)
+    const leading = g.op('Shape', [picked], 'unembed.leading_dims', { start: attr.int(0), end: attr.int(2) }, 'int64'); // (2)
+    const shape = g.op('Concat', [leading, c.vocab], 'unembed.logits_shape', { axis: attr.int(0) }, 'int64'); // (3)
+    g.op('Reshape', [flat, shape], 'logits'); // (B, P, V)
+  });
+  g.valueTypes.set(LOGIT_POSITIONS, 'int64');
+
+  // Hook values have known shapes (batch and pos symbolic); declaring them on segment inputs helps fusion.
+  const shapes = new Map<string, Dim[]>();
+  for (const h of hookInfos(config)) if (h.value && !shapes.has(h.value)) shapes.set(h.value, h.shape);
+  return {
+    nodes: g.nodes,
+    constants: g.constants,
+    valueTypes: g.valueTypes,
+    shapes,
+    inputs: [GRAPH_INPUT, LOGIT_POSITIONS],
+    boundaries: stages.map((s) => s.start),
+    stages,
+  };
+}

@@ -1,0 +1,159 @@
+// Cutting the node list into onnxruntime sessions. A segment is a run of consecutive nodes; the
+// engine runs segments in order and passes values between them in JS, where interventions are
+// applied. Cuts fall at stage boundaries (one session per block, so weights are packed once per
+// block) and right after each patched value (so a patch inside a block costs two half-block
+// sessions, not a whole-model graph). Nodes that nothing asked for are pruned, which is what lets
+// a run without hooks keep onnxruntime free to fuse LayerNorm, GELU and attention scaling.
+import { encodeModel, type ConstTensor, type ElemType, type OnnxNode } from './onnx-graph.ts';
+import type { Tensor } from './types.ts';
+
+export interface NodeGraph {
+  nodes: OnnxNode[];
+  /** Node indices at which a new segment always begins. */
+  boundaries: number[];
+  /** Values fed from JS before the first node. */
+  inputs: string[];
+  /** Small constants by name; any other name a node reads that no node produces is a weight. */
+  constants: Map<string, ConstTensor>;
+  /** Element types of values that are not float32. */
+  valueTypes: Map<string, ElemType>;
+  /** Declared shapes of values (names for dynamic dimensions), where known. */
+  shapes: Map<string, (number | string)[]>;
+}
+
+export interface SegmentRequest {
+  /** Values the caller wants back (requested hooks, logits). */
+  targets: string[];
+  /** Values to stop after (patched hooks): the segment producing one ends with its producer. */
+  cutAfter: string[];
+}
+
+export interface Segment {
+  /** Stable identity for the session cache: same nodes and outputs ⇒ same session. */
+  key: string;
+  /** Indices into the node list, ascending. */
+  nodes: number[];
+  /** Values consumed from earlier segments or JS inputs. */
+  inputs: string[];
+  /** Values produced here that a later segment, a cut or the caller needs. */
+  outputs: string[];
+  /** Names the nodes read that no node produces and that are not JS inputs: weights and constants. */
+  initializers: string[];
+}
+
+export interface SegmentPlan {
+  segments: Segment[];
+  /** For each value passed between segments: index of the last segment reading it (after which JS may drop it). */
+  lastUse: Map<string, number>;
+}
+
+export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan {
+  const { nodes } = graph;
+  const producer = new Map<string, number>();
+  const consumers = new Map<string, number[]>();
+  nodes.forEach((n, i) => {
+    n.outputs.forEach((o) => producer.set(o, i));
+    n.inputs.forEach((v) => consumers.set(v, [...(consumers.get(v) ?? []), i]));
+  });
+  const external = new Set(graph.inputs);
+  for (const t of [...req.targets, ...req.cutAfter]) {
+    if (!producer.has(t) && !external.has(t)) throw new Error(`planSegments: no node produces "${t}"`);
+  }
+
+  // Backward liveness: a node is needed if something needed reads its output.
+  const neededValues = new Set(req.targets);
+  const needed: boolean[] = new Array(nodes.length).fill(false);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (!nodes[i].outputs.some((o) => neededValues.has(o))) continue;
+    needed[i] = true;
+    for (const input of nodes[i].inputs) if (input) neededValues.add(input);
+  }
+
+  const boundaries = new Set(graph.boundaries);
+  const cutAfterNode = new Set<number>();
+  for (const v of req.cutAfter) {
+    const p = producer.get(v);
+    if (p !== undefined && needed[p]) cutAfterNode.add(p);
+  }
+
+  // Group needed nodes into segments.
+  const groups: number[][] = [];
+  let current: number[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    if (boundaries.has(i) && current.length) {
+      groups.push(current);
+      current = [];
+    }
+    if (!needed[i]) continue;
+    current.push(i);
+    if (cutAfterNode.has(i)) {
+      groups.push(current);
+      current = [];
+    }
+  }
+  if (current.length) groups.push(current);
+
+  const segmentOf = new Map<number, number>();
+  groups.forEach((grp, s) => grp.forEach((i) => segmentOf.set(i, s)));
+  const wanted = new Set([...req.targets, ...req.cutAfter]);
+  const lastUse = new Map<string, number>();
+  const segments = groups.map((grp, s): Segment => {
+    const produced = new Set(grp.flatMap((i) => nodes[i].outputs));
+    const inputs: string[] = [];
+    const initializers: string[] = [];
+    for (const i of grp) {
+      for (const input of nodes[i].inputs) {
+        if (!input || produced.has(input)) continue;
+        const fromEarlier = external.has(input) || producer.has(input);
+        const list = fromEarlier ? inputs : initializers;
+        if (!list.includes(input)) list.push(input);
+        if (fromEarlier) lastUse.set(input, s);
+      }
+    }
+    const outputs = [...produced].filter((v) => wanted.has(v) || readLater(v, s));
+    return { key: `${grp.join(',')}→${outputs.join(',')}`, nodes: grp, inputs, outputs, initializers };
+  });
+
+  function readLater(value: string, s: number): boolean {
+    return (consumers.get(value) ?? []).some((j) => (segmentOf.get(j) ?? -1) > s);
+  }
+
+  return { segments, lastUse };
+}
+
+/**
+ * A segment as ONNX model bytes: its nodes, its weights and constants as initializers. Inputs get
+ * their shapes where known (it helps fusion); outputs only a type (the unembedding's second
+ * dimension is not always `pos`). Returns the weight bytes too, for the session cache's budget.
+ */
+export async function segmentModel(
+  graph: NodeGraph,
+  seg: Segment,
+  weight: (name: string) => Tensor | Promise<Tensor>,
+): Promise<{ bytes: Uint8Array; weightBytes: number }> {
+  const initializers = new Map<string, ConstTensor>();
+  let weightBytes = 0;
+  for (const name of seg.initializers) {
+    const constant = graph.constants.get(name);
+    if (constant) {
+      initializers.set(name, constant);
+      continue;
+    }
+    const w = await weight(name);
+    initializers.set(name, { type: 'float32', dims: w.dims, data: w.data });
+    weightBytes += w.data.byteLength;
+  }
+  const valueInfo = (name: string, withShape: boolean) => ({
+    name,
+    type: graph.valueTypes.get(name) ?? 'float32',
+    shape: withShape ? graph.shapes.get(name) : undefined,
+  });
+  const bytes = encodeModel({
+    name: `nodes ${seg.nodes[0]}-${seg.nodes[seg.nodes.length - 1]}`,
+    nodes: seg.nodes.map((i) => graph.nodes[i]),
+    inputs: seg.inputs.map((v) => valueInfo(v, true)),
+    outputs: seg.outputs.map((v) => valueInfo(v, false)),
+    initializers,
+  });
+  return { bytes, weightBytes };
+}

@@ -1,0 +1,103 @@
+// The engine against the independent plain-TypeScript forward pass: every hook point and the
+// logits, on the tiny checkpoint as written to disk, on the `transformer.`-prefixed F16 variant
+// with mask buffers, and with an untied head; batch of one and of two.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadCheckpoint } from '../../src/llm/checkpoint.ts';
+import { loadEngine } from '../../src/llm/engine.ts';
+import type { TinyVariant } from '../../src/llm/tiny.ts';
+import type { Engine } from '../../src/llm/types.ts';
+import { referenceForward, type ReferenceModel } from '../reference/gpt2-reference.ts';
+import { assertClose, maxRelDiff, writeTinyDir } from './fixtures.ts';
+
+const ROW_A = [40, 588, 262, 2392, 12, 687, 6851, 319]; // "I like the longer-form posts on"
+const ROW_B = [464, 3139, 286, 4881, 318, 6342, 13, 50256];
+
+function checkpointSuite(label: string, variant: TinyVariant): void {
+  describe(label, () => {
+    let engine: Engine;
+    let model: ReferenceModel;
+    let cleanup: () => Promise<void>;
+
+    before(async () => {
+      const tiny = await writeTinyDir(variant);
+      cleanup = tiny.cleanup;
+      engine = await loadEngine(tiny.dir, { threads: 1 });
+      // The reference reads the same file through the checkpoint loader (F16 already rounded).
+      model = await loadCheckpoint(tiny.dir);
+    });
+    after(async () => {
+      await engine?.dispose();
+      await cleanup?.();
+    });
+
+    test('every hook point and the logits agree with the reference (batch of 2)', async () => {
+      const batch = [ROW_A, ROW_B];
+      const ref = referenceForward(model, batch);
+      const run = await engine.run(batch, { hooks: '*' });
+      assert.deepEqual([...run.cache.keys()], engine.hookNames(), 'the cache holds every hook, in forward order');
+      for (const name of engine.hookNames()) assertClose(run.cache.get(name), ref.cache.get(name), name);
+      assertClose(run.logits, ref.logits, 'logits');
+    });
+
+    test('a single sequence without hooks returns only logits, equal to the reference', async () => {
+      const ref = referenceForward(model, [ROW_B]);
+      const run = await engine.run(ROW_B);
+      assert.equal(run.cache.size, 0);
+      assertClose(run.logits, ref.logits, 'logits');
+    });
+
+    test("logits: 'last' is the last row of the full logits; 'none' returns none", async () => {
+      const full = await engine.run([ROW_A, ROW_B]);
+      const last = await engine.run([ROW_A, ROW_B], { logits: 'last' });
+      const [B, T, V] = full.logits!.dims;
+      assert.deepEqual(last.logits!.dims, [B, 1, V]);
+      for (let b = 0; b < B; b++) {
+        const want = full.logits!.data.subarray((b * T + T - 1) * V, (b * T + T) * V);
+        assert.ok(maxRelDiff(last.logits!.data.subarray(b * V, (b + 1) * V), want) < 1e-5);
+      }
+      const none = await engine.run(ROW_A, { logits: 'none', hooks: 'blocks.0.hook_resid_post' });
+      assert.equal(none.logits, undefined);
+      assert.deepEqual([...none.cache.keys()], ['blocks.0.hook_resid_post']);
+    });
+
+    test("hiddenStates matches Hugging Face's output_hidden_states", async () => {
+      const ref = referenceForward(model, [ROW_A]);
+      const states = await engine.hiddenStates(ROW_A);
+      const L = engine.config.n_layer;
+      assert.equal(states.length, L + 1);
+      assertClose(states[0], ref.cache.get('blocks.0.hook_resid_pre'), 'hidden state 0 (embeddings)');
+      for (let l = 1; l < L; l++) assertClose(states[l], ref.cache.get(`blocks.${l - 1}.hook_resid_post`), `hidden state ${l}`);
+      assertClose(states[L], ref.cache.get('unembed.hook_in'), `hidden state ${L} (after ln_f)`);
+    });
+
+    test('weight() returns the raw Hugging Face tensors', () => {
+      for (const name of ['wte.weight', 'wpe.weight', 'h.1.attn.c_attn.weight', 'h.0.mlp.c_proj.bias', 'ln_f.weight']) {
+        const got = engine.weight(name);
+        const want = model.tensors.get(name)!;
+        assert.deepEqual(got.dims, want.dims, name);
+        assert.equal(maxRelDiff(got.data, want.data), 0, name);
+      }
+      assert.throws(() => engine.weight('h.9.attn.c_attn.weight'), /no weight named "h\.9\.attn\.c_attn\.weight"/);
+    });
+  });
+}
+
+checkpointSuite('tiny checkpoint, F32', {});
+checkpointSuite('tiny checkpoint, transformer.-prefixed, F16, with mask buffers', { prefix: true, dtype: 'F16', withMaskBuffers: true });
+
+describe('tiny checkpoint with an untied lm_head', () => {
+  test('logits use lm_head.weight, not wte', async () => {
+    const tiny = await writeTinyDir({ untiedHead: true });
+    const engine = await loadEngine(tiny.dir, { threads: 1 });
+    try {
+      const model = await loadCheckpoint(tiny.dir);
+      assert.ok(model.tensors.has('lm_head.weight'));
+      const ref = referenceForward(model, [ROW_A]);
+      assertClose((await engine.run(ROW_A)).logits, ref.logits, 'logits');
+    } finally {
+      await engine.dispose();
+      await tiny.cleanup();
+    }
+  });
+});
