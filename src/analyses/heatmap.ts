@@ -7,10 +7,10 @@ import { findPost } from '../catalog/posts.ts';
 import { renderChart } from '../render/chart.ts';
 import { colormapNames, divergingColormaps, type ColormapName } from '../render/colormaps.ts';
 import { renderTextHeatmap } from '../render/text-heatmap.ts';
-import { encodeText, logitsRow, ordinal, tokenTexts } from './lib/llm-input.ts';
+import { encodeText, logitsRow, ordinal, predictingPosition, tokenTexts } from './lib/llm-input.ts';
 import { vocabDotsChart } from './lib/vocab-charts.ts';
 import { argmax, logSumExp, minMaxScale, rankOf } from './lib/probability.ts';
-import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
+import type { Analysis, AnalysisContext, Figure } from './types.ts';
 
 /** The notebook's paragraph: the opening of the correlation-vs-cosine-similarity post. */
 const DEFAULT_TEXT =
@@ -21,14 +21,17 @@ const DEFAULT_TEXT =
   'often different. Which one to use depends entirely on whether the scale of ' +
   'the data is important.';
 
+/** The notebook plots the logits of the 49th token. */
+const NOTEBOOK_POSITION = 48;
+
 const SEQUENTIAL = colormapNames.filter((c) => !divergingColormaps.has(c)) as [ColormapName, ...ColormapName[]];
 
 const Options = z
   .object({
     text: z.string().min(1).max(4000).default(DEFAULT_TEXT)
       .describe('Text to colour by how well GPT-2 predicted each token'),
-    position: z.number().int().min(0).max(8191).default(48)
-      .describe('Token position (0-based) whose logits to plot; they predict the token after it'),
+    position: z.number().int().min(0).max(8191).optional()
+      .describe('Token position (0-based) whose logits to plot (default 48 as in the notebook, or the last)'),
     colormap: z.enum(SEQUENTIAL).default('Reds')
       .describe('Colormap for the text heatmap (sequential maps only)'),
   })
@@ -58,9 +61,7 @@ export interface HeatmapData {
 async function compute(opts: Opts, ctx: AnalysisContext): Promise<HeatmapData> {
   const engine = await ctx.engine();
   const ids = encodeText(engine, opts.text, 'text', 2);
-  if (opts.position > ids.length - 2) {
-    throw new OptionError('position', `must be at most ${ids.length - 2}: the text has ${ids.length} tokens, and the last one has no next token`);
-  }
+  const position = predictingPosition(opts.position, NOTEBOOK_POSITION, ids.length);
   ctx.progress('running GPT-2 over the text');
   const { logits } = await engine.run(ids, { logits: 'all' });
   // log_softmax(row)[id] = row[id] − logsumexp(row): one pass per row, no 50k-entry copies.
@@ -71,8 +72,8 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<HeatmapData> {
     return row[id] - logSumExp(row);
   });
   const scaledTail = minMaxScale(logProbs.slice(1));
-  const positionLogits = logitsRow(logits!, opts.position);
-  const nextId = ids[opts.position + 1];
+  const positionLogits = logitsRow(logits!, position);
+  const nextId = ids[position + 1];
   const topId = argmax(positionLogits);
   const tokens = await tokenTexts(ids);
   const [nextToken, topToken] = await tokenTexts([nextId, topId]);
@@ -82,7 +83,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<HeatmapData> {
     tokens,
     logProbs,
     scaled: [NaN, ...scaledTail],
-    position: opts.position,
+    position,
     positionLogits,
     nextId,
     nextToken,

@@ -11,7 +11,7 @@ import { barChart } from '../render/charts.ts';
 import { renderChart } from '../render/chart.ts';
 import { renderPanels } from '../render/panels.ts';
 import { theme } from '../render/theme.ts';
-import { encodeText, logitsRow, ordinal, singleToken, tokenTexts, wordForm } from './lib/llm-input.ts';
+import { encodeText, logitsRow, ordinal, predictingPosition, singleToken, tokenTexts, wordForm } from './lib/llm-input.ts';
 import { argmax, formatPercent, logSoftmax, logSumExp, rankOf, softmax, topK } from './lib/probability.ts';
 import { renderTableFigure } from './lib/table-figure.ts';
 import { vocabCurveChart, vocabDotsChart } from './lib/vocab-charts.ts';
@@ -20,13 +20,15 @@ import { OptionError, type Analysis, type AnalysisContext, type Figure } from '.
 const DEFAULT_TEXT = 'I think more people would eat turmeric if it were purple.';
 const DEFAULT_PROMPT = 'I like oat milk in my';
 const TOP = 10;
+/** The notebook plots the logits of the 5th token. */
+const NOTEBOOK_POSITION = 4;
 
 const Options = z
   .object({
     text: z.string().min(1).max(2000).default(DEFAULT_TEXT)
       .describe('Text whose logits at one position are plotted'),
-    position: z.number().int().min(0).max(8191).default(4)
-      .describe('Token position (0-based) in text for the logits, softmax and log-softmax figures'),
+    position: z.number().int().min(0).max(8191).optional()
+      .describe('Token position (0-based) in text for the logits and softmax figures (default 4, or the last)'),
     prompt: z.string().min(1).max(500).default(DEFAULT_PROMPT)
       .describe('Prompt whose next token is predicted, ranked, sampled and boosted'),
     word: z.string().min(1).max(50).default('coffee')
@@ -86,9 +88,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<LogitsData> {
   const engine = await ctx.engine();
   // Check every input before the first forward pass.
   const textIds = encodeText(engine, opts.text, 'text', 2);
-  if (opts.position > textIds.length - 2) {
-    throw new OptionError('position', `must be at most ${textIds.length - 2}: the text has ${textIds.length} tokens, and the last one has no next token`);
-  }
+  const position = predictingPosition(opts.position, NOTEBOOK_POSITION, textIds.length);
   const promptIds = encodeText(engine, opts.prompt, 'prompt');
   if (promptIds.length + opts.max_new_tokens > engine.config.n_positions) {
     throw new OptionError('max_new_tokens', `prompt (${promptIds.length} tokens) plus ${opts.max_new_tokens} new tokens exceeds ${engine.name}'s ${engine.config.n_positions}-token context`);
@@ -98,8 +98,8 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<LogitsData> {
 
   ctx.progress('logits of the text', 0.05);
   const { logits } = await engine.run(textIds, { logits: 'all' });
-  const positionLogits = logitsRow(logits!, opts.position);
-  const nextId = textIds[opts.position + 1];
+  const positionLogits = logitsRow(logits!, position);
+  const nextId = textIds[position + 1];
 
   ctx.progress('next-token prediction after the prompt', 0.15);
   const finalLogits = await lastLogits(engine, promptIds);
@@ -123,7 +123,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<LogitsData> {
   return {
     model: engine.name,
     textTokens,
-    position: opts.position,
+    position,
     positionLogits,
     positionSoftmax: softmax(positionLogits),
     positionLogSoftmax: logSoftmax(positionLogits),

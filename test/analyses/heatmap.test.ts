@@ -78,6 +78,9 @@ describe('/heatmap', () => {
     await assert.rejects(run({ text: '蓝'.repeat(400) }), isOptionError('text', /1200 tokens.*at most 1024/));
     await assert.rejects(run({ text: 'Hi' }), isOptionError('text', /at least 2 tokens/));
     await assert.rejects(run({ text: 'One two three', position: 2 }), isOptionError('position', /at most 1/));
+    // Without a position, a text shorter than the notebook's uses its last predicting position.
+    const short = await run({ text: 'One two three' });
+    assert.equal((short.data['position-logits'] as { position: number }).position, 1);
     await assert.rejects(run({ text: '' }), isOptionError('text', /empty/));
     await assert.rejects(run({ colormap: 'bwr' }), isOptionError('colormap', /one of/));
   });

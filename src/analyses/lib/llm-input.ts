@@ -60,3 +60,16 @@ export function ordinal(n: number): string {
   const suffix = teen ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' } as Record<number, string>)[n % 10] ?? 'th';
   return `${n}${suffix}`;
 }
+
+/**
+ * The token position whose logits predict the next token: the notebook's choice when none was
+ * given (moved to the last possible one for shorter texts), else checked against the text.
+ */
+export function predictingPosition(requested: number | undefined, notebookDefault: number, tokenCount: number, option = 'position'): number {
+  const last = tokenCount - 2; // the final token has no next token to predict
+  if (requested === undefined) return Math.min(notebookDefault, last);
+  if (requested > last) {
+    throw new OptionError(option, `must be at most ${last}: the text has ${tokenCount} tokens, and the last one has no next token`);
+  }
+  return requested;
+}
