@@ -8,7 +8,7 @@ import type { Engine, Intervention, Tensor } from '../llm/types.ts';
 import { renderChart } from '../render/chart.ts';
 import { lineChart, scatterChart, twinAxesChart } from '../render/charts.ts';
 import { renderPanels } from '../render/panels.ts';
-import { fromPosition, mean, std, variance } from './lib/activations.ts';
+import { fromPosition, mean, squareRows, std, variance } from './lib/activations.ts';
 import { distribution, histogramMatrix, imageLimit, leftEdges, type Distribution, type HistogramMatrix } from './lib/histogram.ts';
 import { blockLabels, LINE_ONLY, layerEffectChart, plasmaColor, withBlockColorbar, withPaddedCategories } from './lib/layer-charts.ts';
 import { encodeText, logitsRow } from './lib/llm-input.ts';
@@ -129,8 +129,8 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<AttentionData>
   const { n_layer: L, n_head: H, n_embd } = engine.config;
   const ids = encodeText(engine, opts.text, 'text', 3);
   const n = ids.length;
-  const layer = modelIndex(opts.layer, NOTEBOOK_LAYER, L, 'layer', 'blocks', engine);
-  const head = modelIndex(opts.head, NOTEBOOK_HEAD, H, 'head', 'heads per block', engine);
+  const layer = modelIndex(opts.layer, NOTEBOOK_LAYER, L, 'layer', 'blocks (n_layer)', engine);
+  const head = modelIndex(opts.head, NOTEBOOK_HEAD, H, 'head', 'heads per block (n_head)', engine);
 
   ctx.progress('forward pass with attention hooks', 0.05);
   const hooks = ['hook_q', 'hook_k', 'hook_v', 'hook_attn_scores', 'hook_pattern'].map((h) => `blocks.*.attn.${h}`);
@@ -464,12 +464,19 @@ function explain(d: AttentionData): string {
   ].join(' ');
 }
 
+const DATA_TOKENS = 128;
+/** One matrix per head: a smaller corner. */
+const DATA_PATTERN_TOKENS = 64;
+
 function figureData(d: AttentionData): Record<string, unknown> {
   const s = d.lesion;
   const hist = (h: Distribution) => ({ bin_edges: h.edges, density: h.values });
   const matrixRows = (m: ArrayLike<number>, rows: number, cols: number) =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => (Number.isFinite(m[r * cols + c]) ? m[r * cols + c] : null)));
   const n = d.tokens.length;
+  // Token × token matrices grow with the square of the text: long texts keep the first tokens.
+  const scoresKey = n - 1 > DATA_TOKENS ? `scaled_scores_first_${DATA_TOKENS}_tokens_null_where_masked` : 'scaled_scores_null_where_masked';
+  const patternKey = n > DATA_PATTERN_TOKENS ? `pattern_per_head_first_${DATA_PATTERN_TOKENS}_tokens_null_where_masked` : 'pattern_per_head_null_where_masked';
   return {
     'qkv-layer': { layer: d.layer, ...Object.fromEntries(QKV.map((x) => [x, hist(d.qkvLayer[x])])) },
     'qkv-by-layer': {
@@ -477,10 +484,10 @@ function figureData(d: AttentionData): Record<string, unknown> {
       ...Object.fromEntries(QKV.map((x) => [`${x}_density_block_by_bin`, matrixRows(d.qkvHists[x].data, d.nLayers, QKV_BINS.bins)])),
     },
     'qkv-variance': { blocks: blockLabels(d.nLayers), ...Object.fromEntries(QKV.map((x) => [x, d.qkvVariance[x]])) },
-    'qk-scores': { layer: d.layer, head: d.head, d_head: d.dHead, tokens_after_first: d.tokens.slice(1), scaled_scores_null_where_masked: matrixRows(d.scores, n - 1, n - 1) },
+    'qk-scores': { layer: d.layer, head: d.head, d_head: d.dHead, tokens_after_first: d.tokens.slice(1, DATA_TOKENS + 1), [scoresKey]: squareRows(d.scores, n - 1, DATA_TOKENS) },
     'score-distributions': { scores_per_block: d.scoreHists.map(hist), softmax_per_block: d.softmaxHists.map(hist) },
     'score-stats': { mean_per_block: d.scoreMean, std_per_block: d.scoreStd },
-    'attention-patterns': { layer: d.layer, tokens: d.tokens, pattern_per_head_null_where_masked: d.patterns.map((p) => matrixRows(p, n, n)) },
+    'attention-patterns': { layer: d.layer, tokens: d.tokens.slice(0, DATA_PATTERN_TOKENS), [patternKey]: d.patterns.map((p) => squareRows(p, n, DATA_PATTERN_TOKENS)) },
     'head-lesion': {
       mode: s.mode,
       tokens: d.tokens,

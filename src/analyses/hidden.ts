@@ -8,7 +8,7 @@ import type { Engine, Intervention } from '../llm/types.ts';
 import { renderChart } from '../render/chart.ts';
 import type { MatrixOptions } from '../render/image.ts';
 import { renderPanels } from '../render/panels.ts';
-import { atPosition, cosineMatrix, evenlySpaced, upperTriangle, variance } from './lib/activations.ts';
+import { atPosition, cosineMatrix, evenlySpaced, squareRows, upperTriangle, variance } from './lib/activations.ts';
 import { hiddenStateLabels, layerEffectChart, layerStripChart, layerValueChart } from './lib/layer-charts.ts';
 import { encodeText, singleToken, wordForm } from './lib/llm-input.ts';
 import { tokenPosition } from './lib/model-limits.ts';
@@ -297,16 +297,10 @@ function figureData(d: HiddenData): Record<string, unknown> {
     },
     'layer-similarity': {
       layers: labels,
-      matrices: d.layerSimilarity.map((x) => ({ position: x.position, token: d.tokens[x.position], cosine: rows(x.matrix, labels.length) })),
+      matrices: d.layerSimilarity.map((x) => ({ position: x.position, token: d.tokens[x.position], cosine: squareRows(x.matrix, labels.length) })),
     },
-    'token-similarity': {
-      tokens: d.tokens,
-      matrices: d.tokenSimilarity.map((x) => ({ layer: labels[x.hidden], cosine: rows(x.matrix, d.tokens.length) })),
-    },
-    'laminar-profile': {
-      layers: labels,
-      pair_similarities_first_token_left_out: d.laminar,
-    },
+    'token-similarity': tokenSimilarityData(d, labels),
+    'laminar-profile': laminarData(d, labels),
     'block-scaling': {
       tokens: d.tokens,
       target: s.target,
@@ -320,9 +314,29 @@ function figureData(d: HiddenData): Record<string, unknown> {
   };
 }
 
-/** A square row-major matrix as nested arrays (JSON). */
-function rows(m: Float64Array, n: number): number[][] {
-  return Array.from({ length: n }, (_, i) => Array.from(m.subarray(i * n, (i + 1) * n)));
+/** Token × token matrices grow with the square of the text: long texts keep the first tokens. */
+const DATA_TOKENS = 128;
+/** Above this many pairs per layer the laminar data are summarised. */
+const DATA_PAIRS = 5000;
+
+function tokenSimilarityData(d: HiddenData, labels: string[]) {
+  const n = d.tokens.length;
+  const key = n > DATA_TOKENS ? `cosine_first_${DATA_TOKENS}_tokens` : 'cosine';
+  return {
+    tokens: d.tokens.slice(0, DATA_TOKENS),
+    matrices: d.tokenSimilarity.map((x) => ({ layer: labels[x.hidden], [key]: squareRows(x.matrix, n, DATA_TOKENS) })),
+  };
+}
+
+function laminarData(d: HiddenData, labels: string[]) {
+  if (d.laminar[0].length <= DATA_PAIRS) return { layers: labels, pair_similarities_first_token_left_out: d.laminar };
+  return {
+    layers: labels,
+    pair_similarity_summary_per_layer_first_token_left_out: d.laminar.map((x) => {
+      const m = avg(x);
+      return { pairs: x.length, mean: m, std: Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / (x.length - 1)), min: Math.min(...x), max: Math.max(...x) };
+    }),
+  };
 }
 
 export const hiddenAnalysis: Analysis<typeof Options, HiddenData> = {

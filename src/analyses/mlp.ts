@@ -173,7 +173,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<MlpData> {
   const sim = simulate(seed);
   const engine = await ctx.engine();
   const L = engine.config.n_layer;
-  const layer = modelIndex(opts.layer, NOTEBOOK_LAYER, L, 'layer', 'blocks', engine);
+  const layer = modelIndex(opts.layer, NOTEBOOK_LAYER, L, 'layer', 'blocks (n_layer)', engine);
   // Check every input before the slow part.
   for (const s of opts.sentences) encodeText(engine, s, 'sentences', 2);
   await singleToken(engine, wordForm(opts.target, true), 'target');

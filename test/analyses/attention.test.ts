@@ -157,11 +157,20 @@ describe('/attention', () => {
     assert.doesNotThrow(() => JSON.stringify(result.data));
   });
 
+  test('long texts: figure data keep the first tokens of the token × token matrices', async () => {
+    const r = await run({ text: 'The cat sat on the mat. '.repeat(30) });
+    const s = r.data['qk-scores'] as Record<string, unknown[]>;
+    assert.equal(s.scaled_scores_first_128_tokens_null_where_masked.length, 128);
+    const p = r.data['attention-patterns'] as Record<string, unknown[][]>;
+    assert.equal(p.pattern_per_head_first_64_tokens_null_where_masked[0].length, 64);
+    assert.ok(JSON.stringify(r.data).length < 2_000_000);
+  });
+
   test('bad input names the option and the limit from the model config', async () => {
     const isOptionError = (option: string, pattern: RegExp) => (e: unknown) =>
       e instanceof OptionError && e.option === option && pattern.test(e.message);
-    await assert.rejects(run({ layer: 2 }), isOptionError('layer', /0 to 1: tiny-random has 2 blocks/));
-    await assert.rejects(run({ head: 4 }), isOptionError('head', /0 to 3: tiny-random has 4 heads/));
+    await assert.rejects(run({ layer: 2 }), isOptionError('layer', /0 to 1: tiny-random has 2 blocks \(n_layer\)/));
+    await assert.rejects(run({ head: 4 }), isOptionError('head', /0 to 3: tiny-random has 4 heads per block \(n_head\)/));
     await assert.rejects(run({ layer: 48 }), isOptionError('layer', /at most 47/));
     await assert.rejects(run({ text: 'Hello' }), isOptionError('text', /at least 3 tokens/));
     await assert.rejects(run({ text: '蓝'.repeat(400) }), isOptionError('text', /at most 1024/));

@@ -148,6 +148,19 @@ describe('/hidden', () => {
     assert.equal(s.patches_per_block[0][0].value, 0);
   });
 
+  test('long texts: figure data keep the first 128 tokens and summarise the laminar pairs', async () => {
+    const text = 'The cat sat on the mat. '.repeat(30);
+    const n = engine.encode(text).length;
+    assert.ok(n > 128);
+    const r = await run({ text });
+    const ts = r.data['token-similarity'] as { tokens: string[]; matrices: Record<string, number[][]>[] };
+    assert.equal(ts.tokens.length, 128);
+    assert.equal(ts.matrices[0].cosine_first_128_tokens.length, 128);
+    const lam = r.data['laminar-profile'] as { pair_similarity_summary_per_layer_first_token_left_out: { pairs: number; mean: number }[] };
+    assert.equal(lam.pair_similarity_summary_per_layer_first_token_left_out[0].pairs, ((n - 1) * (n - 2)) / 2);
+    assert.ok(JSON.stringify(r.data).length < 2_000_000);
+  });
+
   test('bad input names the option and the limit', async () => {
     const isOptionError = (option: string, pattern: RegExp) => (e: unknown) =>
       e instanceof OptionError && e.option === option && pattern.test(e.message);

@@ -135,7 +135,7 @@ describe('/mlp on the tiny model', () => {
     const isOptionError = (option: string, pattern: RegExp) => (e: unknown) =>
       e instanceof OptionError && e.option === option && pattern.test(e.message);
     await assert.rejects(run({ target: 'nightfall' }), isOptionError('target', /" nightfall" is 2 tokens \(" night" \+ "fall"\)/));
-    await assert.rejects(run({ layer: 10 }), isOptionError('layer', /0 to 1: tiny-random has 2 blocks/));
+    await assert.rejects(run({ layer: 10 }), isOptionError('layer', /0 to 1: tiny-random has 2 blocks \(n_layer\)/));
     await assert.rejects(run({ fraction: 0.01 }), isOptionError('fraction', /rounds down to 0.*0\.0156/));
     await assert.rejects(run({ fraction: 1.5 }), isOptionError('fraction', /at most 1/));
     await assert.rejects(run({ sentences: 'Hi|A fine day' }), isOptionError('sentences', /at least 2 tokens/));

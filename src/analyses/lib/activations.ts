@@ -1,7 +1,6 @@
 // Slicing and summarising activations from the engine's cache (TransformerLens shapes, batch 1),
 // the small numpy one-liners the LLM posts use: x[0,1:,:].flatten(), x.var(), cosine matrices.
 import type { Tensor } from '../../llm/types.ts';
-import { cosineSimilarity } from './stats.ts';
 
 /** Values per position of a [1, pos, ...] tensor. */
 function positionStride(t: Tensor): number {
@@ -39,19 +38,28 @@ export function std(x: ArrayLike<number>): number {
   return Math.sqrt(variance(x));
 }
 
-/** n × n cosine similarities of n vectors, row-major (F.cosine_similarity over all pairs). */
+/**
+ * n × n cosine similarities of n vectors, row-major (F.cosine_similarity over all pairs). Norms
+ * are taken once, so each pair costs one dot product (a 1000-token text has half a million pairs).
+ */
 export function cosineMatrix(vectors: readonly ArrayLike<number>[]): Float64Array {
   const n = vectors.length;
+  const norms = vectors.map((v) => Math.sqrt(dot(v, v)));
   const out = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
-    out[i * n + i] = cosineSimilarity(vectors[i], vectors[i]);
-    for (let j = i + 1; j < n; j++) {
-      const c = cosineSimilarity(vectors[i], vectors[j]);
+    for (let j = i; j < n; j++) {
+      const c = dot(vectors[i], vectors[j]) / (norms[i] * norms[j]);
       out[i * n + j] = c;
       out[j * n + i] = c;
     }
   }
   return out;
+}
+
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
 }
 
 /** The entries above the diagonal of an n × n matrix (each pair once). */
@@ -65,4 +73,16 @@ export function upperTriangle(m: ArrayLike<number>, n: number): number[] {
 export function evenlySpaced(last: number, n: number): number[] {
   if (n === 1) return [0];
   return Array.from({ length: n }, (_, i) => Math.trunc((i * last) / (n - 1)));
+}
+
+/**
+ * The top-left k × k corner of an n × n row-major matrix as nested arrays, non-finite entries
+ * (masked attention) as null — figure data stays small for long texts.
+ */
+export function squareRows(m: ArrayLike<number>, n: number, k = n): (number | null)[][] {
+  const size = Math.min(n, k);
+  return Array.from({ length: size }, (_, r) => Array.from({ length: size }, (_, c) => {
+    const v = m[r * n + c];
+    return Number.isFinite(v) ? v : null;
+  }));
 }
