@@ -39,6 +39,10 @@ describe('tokenizers', () => {
     assert.equal(ids.length, 3); // GPT-2 spends three byte tokens on this character
     assert.deepEqual(ids.map((id) => gpt2.tokenText(id)), ['<e8>', '<93>', '<9d>']);
     assert.deepEqual([...gpt2.tokenBytes(ids[0])], [0xe8]);
+    // A token with a space and the first byte of a character shows both.
+    const spaced = gpt2.encode(' 蓝');
+    assert.equal(gpt2.tokenText(spaced[0]), ' <e8>');
+    assert.deepEqual([...gpt2.tokenBytes(spaced[0])], [0x20, 0xe8]);
     // A lone partial token decodes to U+FFFD, and the next decode is unaffected.
     assert.equal(gpt2.decode([ids[0]]), '\uFFFD');
     assert.equal(gpt2.decode(gpt2.encode(' banana')), ' banana');

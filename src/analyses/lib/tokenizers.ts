@@ -25,7 +25,7 @@ export interface Tokenizer {
   decode(ids: readonly number[]): string;
   /** The raw bytes of one token (special tokens: their UTF-8 name). */
   tokenBytes(id: number): Uint8Array;
-  /** One token for display: its text, or its bytes as <e8 93> when they are not whole characters. */
+  /** One token for display: its text, with bytes that are not whole characters as hex (" <e8>"). */
   tokenText(id: number): string;
 }
 
@@ -128,9 +128,41 @@ async function build(name: TokenizerName): Promise<Tokenizer> {
       const entry = ranks[id];
       if (typeof entry === 'string') return entry;
       if (special.has(id)) return special.get(id)!;
-      return `<${[...tokenBytes(id)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}>`;
+      return showBytes(tokenBytes(id));
     },
   };
+}
+
+/** Length of the UTF-8 sequence starting at `i`, or 0 when the bytes there are not a whole character. */
+function utf8SequenceLength(bytes: Uint8Array, i: number): number {
+  const b = bytes[i];
+  const n = b < 0x80 ? 1 : b >= 0xc2 && b < 0xe0 ? 2 : b >= 0xe0 && b < 0xf0 ? 3 : b >= 0xf0 && b < 0xf5 ? 4 : 0;
+  if (n === 0 || i + n > bytes.length) return 0;
+  for (let k = 1; k < n; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return 0;
+  return n;
+}
+
+/** Whole characters as text, the leftover bytes of split characters as hex: [20 e8] → " <e8>". */
+function showBytes(bytes: Uint8Array): string {
+  let out = '';
+  let hex: string[] = [];
+  const flush = () => {
+    if (hex.length) out += `<${hex.join(' ')}>`;
+    hex = [];
+  };
+  for (let i = 0; i < bytes.length; ) {
+    const n = utf8SequenceLength(bytes, i);
+    if (n === 0) {
+      hex.push(bytes[i].toString(16).padStart(2, '0'));
+      i++;
+    } else {
+      flush();
+      out += new TextDecoder().decode(bytes.subarray(i, i + n));
+      i += n;
+    }
+  }
+  flush();
+  return out;
 }
 
 /** Make whitespace visible in a token label: " banana" → "␣banana", newline → "↵". */
