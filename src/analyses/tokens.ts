@@ -30,6 +30,8 @@ const TEXT_MAX = 2000;
 const DEFAULT_TEXT = 'I like the longer-form posts on Substack.';
 /** Rows per tokenizer in the token-table figure; the data always has every token. */
 const TABLE_ROWS = 40;
+/** Token boxes per tokenizer in the characters-vs-tokens figure (a 2000-character text can be 8000). */
+const BOX_TOKENS = 400;
 
 const Options = z
   .object({
@@ -113,7 +115,8 @@ const quoted = (token: string) => JSON.stringify(token);
 const tokLabel = (t: TokenizerResult) => `${t.label} (${t.encoding})`;
 
 async function render(d: TokensData): Promise<Figure[]> {
-  const short = d.text.length > 60 ? `${d.text.slice(0, 57)}…` : d.text;
+  const chars = [...d.text];
+  const short = chars.length > 60 ? `${chars.slice(0, 57).join('')}…` : d.text;
   const counts = d.tokenizers.map((t) => `${t.label}: ${t.ids.length}`).join(', ');
 
   const tableFig = await renderTableFigure({
@@ -130,9 +133,10 @@ async function render(d: TokensData): Promise<Figure[]> {
   // One text heatmap per tokenizer on a shared colour scale, stacked into one figure.
   const vmax = Math.max(2, ...d.tokenizers.flatMap((t) => t.charsPerToken));
   const boxesFig = await stackVertically(await Promise.all(d.tokenizers.map((t, i) => renderTextHeatmap({
-    title: `${tokLabel(t)}: ${d.characters} characters → ${t.ids.length} tokens (${(d.characters / t.ids.length).toFixed(2)} per token)`,
-    tokens: t.tokens,
-    values: t.charsPerToken,
+    title: `${tokLabel(t)}: ${d.characters} characters → ${t.ids.length} tokens (${(d.characters / t.ids.length).toFixed(2)} per token)` +
+      (t.ids.length > BOX_TOKENS ? `; first ${BOX_TOKENS} shown` : ''),
+    tokens: t.tokens.slice(0, BOX_TOKENS),
+    values: t.charsPerToken.slice(0, BOX_TOKENS),
     colormap: 'viridis',
     vmin: 0,
     vmax,
