@@ -364,10 +364,6 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
   // Both dot-product figures share one y range, so that real and complex compare by eye.
   const lim = Math.ceil(Math.max(...d.complexDots, ...d.realDots.map(Math.abs)) * 1.05 * 20) / 20;
   const theta = `θ = ${phaseLabel(d.wavelet.phase)}`;
-  const realDots = await renderPanels([
-    signalPanel(d, d.wavelet.signal, `Signal (${d.wavelet.frequency} Hz wavelet, ${theta})`),
-    dotProductStems(d, d.realDots, 'Dot products with real cosines', '2·(signal · cos)/N', -lim, lim),
-  ], { columns: 2, panelHeight: 400 });
 
   const templates = await renderChart(signalChart({
     title: `Same frequency, different phase: dot products with a ${d.wavelet.frequency} Hz cosine`,
@@ -428,10 +424,12 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
     }),
   ], { columns: 2, panelHeight: 520 });
 
-  const complexDots = await renderPanels([
+  // The same wavelet probed both ways, side by side (the notebook draws them as two figures).
+  const dotProducts = await renderPanels([
     signalPanel(d, d.wavelet.signal, `Signal (${d.wavelet.frequency} Hz wavelet, ${theta})`),
+    dotProductStems(d, d.realDots, 'Dot products with real cosines', '2·(signal · cos)/N', -lim, lim),
     dotProductStems(d, d.complexDots, 'Dot products with complex sines', '2·|signal · e^{i2πft}|/N', -lim, lim),
-  ], { columns: 2, panelHeight: 400 });
+  ], { columns: 3, panelHeight: 420 });
 
   const nPh = d.sweep.phases.length;
   const phaseColor = (i: number) => plasma(nPh > 1 ? i / (nPh - 1) : 0.5);
@@ -531,12 +529,6 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
       png: compound,
     },
     {
-      name: 'real-dot-products',
-      title: 'Dot products with real cosines',
-      alt: `A ${d.wavelet.frequency} Hz wavelet with phase ${theta} and stems of its dot products with real cosines from ${d.scanHz[0]} to ${d.scanHz[d.scanHz.length - 1]} Hz; the peak at ${d.wavelet.frequency} Hz is ${f3(d.realDots[d.scanHz.indexOf(d.wavelet.frequency)] ?? NaN)}.`,
-      png: realDots,
-    },
-    {
       name: 'phase-templates',
       title: 'Phase changes the dot product with a cosine',
       alt: `A ${d.wavelet.frequency} Hz cosine template and three wavelets of the same frequency at phases ${d.templates.map((t) => phaseLabel(t.phase)).join(', ')}; their dot products with the template are ${d.templates.map((t) => f3(t.dot)).join(', ')}.`,
@@ -549,10 +541,10 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
       png: complexSine,
     },
     {
-      name: 'complex-dot-products',
-      title: 'Dot products with complex sines',
-      alt: `The same wavelet and the magnitudes of its dot products with complex sine waves, peaking at ${f3(Math.max(...d.complexDots))} at ${d.wavelet.frequency} Hz.`,
-      png: complexDots,
+      name: 'dot-products',
+      title: 'Dot products with real cosines and with complex sines',
+      alt: `A ${d.wavelet.frequency} Hz wavelet with phase ${theta}, and stems of its dot products from ${d.scanHz[0]} to ${d.scanHz[d.scanHz.length - 1]} Hz: with real cosines the ${d.wavelet.frequency} Hz value is ${f3(d.realDots[d.scanHz.indexOf(d.wavelet.frequency)] ?? NaN)}, with complex sines ${f3(d.complexDots[d.scanHz.indexOf(d.wavelet.frequency)] ?? NaN)}.`,
+      png: dotProducts,
     },
     {
       name: 'phase-sweep',
@@ -591,10 +583,9 @@ export const fourierAnalysis: Analysis<typeof Options, FourierData> = {
       spectrum_hz: d.compound.spectrum.hz.map(round6),
       spectrum_amplitude: d.compound.spectrum.amplitude.map(round6),
     },
-    'real-dot-products': { wavelet: waveletFormula(d), frequency_hz: d.scanHz, amplitude: d.realDots },
     'phase-templates': { template: `cos(2π·${d.wavelet.frequency}·t)`, signals: d.templates.map((t) => ({ phase: t.phase, dot_product: t.dot })) },
     'complex-sine': { formula: `exp(i·2π·${d.wavelet.frequency}·t)`, frequency_hz: d.wavelet.frequency },
-    'complex-dot-products': { wavelet: waveletFormula(d), frequency_hz: d.scanHz, amplitude: d.complexDots },
+    'dot-products': { wavelet: waveletFormula(d), frequency_hz: d.scanHz, real_cosine_amplitude: d.realDots, complex_sine_amplitude: d.complexDots },
     'phase-sweep': {
       phases: d.sweep.phases,
       frequency_hz: d.scanHz,

@@ -21,7 +21,7 @@ import {
 } from './gutenberg.ts';
 import { cachedBookCounts, TOKENIZER } from './lib/book-counts.ts';
 import { fixed, grouped } from './lib/format.ts';
-import { lineLegendSwatches, smoothLines } from './lib/chart-tweaks.ts';
+import { lineLegendSwatches } from './lib/chart-tweaks.ts';
 import { fitZipf, thinCurve, type ZipfFit } from './lib/rank-frequency.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
 

@@ -168,7 +168,7 @@ describe('/fourier end to end', () => {
     const r = await runAnalysis(fourierAnalysis, { phases: '8' });
     assert.equal(r.model, null);
     assert.deepEqual(r.figures.map((f) => f.name), [
-      'compound', 'real-dot-products', 'phase-templates', 'complex-sine', 'complex-dot-products', 'phase-sweep', 'complex-plane', 'loop-vs-fft',
+      'compound', 'phase-templates', 'complex-sine', 'dot-products', 'phase-sweep', 'complex-plane', 'loop-vs-fft',
     ]);
     for (const f of r.figures) {
       assert.ok(f.png.length < 8 * 1024 * 1024, f.name);
