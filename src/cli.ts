@@ -3,10 +3,12 @@ import { Command } from 'commander';
 import { OptionError } from './analyses/types.ts';
 import { registerModelsCommands } from './cli/models.ts';
 import { registerRunCommand } from './cli/run.ts';
+import { registerTraceCommand } from './cli/trace.ts';
 
 const program = new Command('lab').description('substack-lab: the Substack notebooks as commands');
 registerRunCommand(program);
 registerModelsCommands(program);
+registerTraceCommand(program);
 
 try {
   await program.parseAsync(process.argv);

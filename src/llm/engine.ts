@@ -12,7 +12,7 @@ import { CheckpointReader } from './checkpoint.ts';
 import { generateTokens } from './generate.ts';
 import { buildGpt2Graph, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts';
 import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from './hooks.ts';
-import { applyIntervention, checkPatchFitsHook, InterventionListSchema, mixEmbed, normalizePos } from './interventions.ts';
+import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePatches } from './interventions.ts';
 import { bf16ToF32, f16ToF32, readSafetensorsHeader, type TensorInfo } from './safetensors.ts';
 import { planSegments, segmentModel, type Segment, type SegmentPlan } from './segments.ts';
 import * as tokenizer from './tokenizer.ts';
@@ -262,9 +262,8 @@ class OnnxEngine implements Engine {
   }
 
   private checkPatches(patches: Intervention[]): Intervention[] {
-    const parsed = InterventionListSchema.safeParse(patches);
-    if (!parsed.success) throw new Error(`bad intervention: ${parsed.error.issues.map((i) => `patches.${i.path.join('.')}: ${i.message}`).join('; ')}`);
-    const list = parsed.data as Intervention[];
+    // Records arrive in job payloads as JSON: validate them again here, whatever their type says.
+    const list = parsePatches(patches);
     for (const p of list) {
       const info = this.hookByName.get(p.hook);
       if (!info) throw unknownHookError(p.hook, this.hookNames(), 'intervention hook');
@@ -276,7 +275,7 @@ class OnnxEngine implements Engine {
   // ------------------------------------------------------------------------------------------
   // Running
 
-  run(tokens: number[] | number[][], opts: RunOptions = {}): Promise<RunResult> {
+  async run(tokens: number[] | number[][], opts: RunOptions = {}): Promise<RunResult> {
     const batch = this.checkTokens(tokens);
     const hooks = opts.hooks === undefined ? [] : resolveHookPatterns(hookPatterns(opts.hooks), this.hookNames());
     const patches = this.checkPatches(opts.patches ?? []);

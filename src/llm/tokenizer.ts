@@ -1,12 +1,19 @@
 // GPT-2's tokenizer: byte-level BPE r50k_base, through gpt-tokenizer (no Python, no vocab files).
 // User text is always text: "<|endoftext|>" typed by a user encodes as the characters it is made
 // of, unless a caller explicitly allows the special token (e.g. to separate documents).
-import { decode as bpeDecode, encode as bpeEncode, EndOfText } from 'gpt-tokenizer/encoding/r50k_base';
+//
+// Decoding joins the tokens' bytes and decodes them once, as Hugging Face does (invalid or cut
+// UTF-8 → U+FFFD). gpt-tokenizer's own decode keeps an unfinished character in a module-wide
+// streaming decoder, so decode([47249]) returns "" and a later decode([222]) returns "😀".
+import bpeRanks from 'gpt-tokenizer/bpeRanks/r50k_base';
+import { encode as bpeEncode, EndOfText } from 'gpt-tokenizer/encoding/r50k_base';
 
 /** The id of <|endoftext|> in GPT-2's vocabulary. */
 export const END_OF_TEXT_ID = 50256;
+export const VOCAB_SIZE = 50257;
 
 const NO_SPECIAL = { disallowedSpecial: new Set<string>() };
+const utf8 = new TextEncoder();
 
 export interface EncodeOptions {
   /** Encode "<|endoftext|>" in the text as the special token 50256 instead of as text. */
@@ -24,14 +31,28 @@ export function encode(text: string, opts: EncodeOptions = {}): number[] {
   return ids;
 }
 
+function tokenBytes(id: number): Uint8Array {
+  if (id === END_OF_TEXT_ID) return utf8.encode(EndOfText);
+  const entry = Number.isInteger(id) ? bpeRanks[id] : undefined;
+  if (entry === undefined) throw new RangeError(`token id ${id} is not in GPT-2's vocabulary (0 to ${VOCAB_SIZE - 1})`);
+  return typeof entry === 'string' ? utf8.encode(entry) : Uint8Array.from(entry);
+}
+
 export function decode(ids: number[]): string {
-  return bpeDecode(ids);
+  const parts = ids.map(tokenBytes);
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    bytes.set(p, offset);
+    offset += p.length;
+  }
+  return new TextDecoder('utf-8').decode(bytes);
 }
 
 /**
  * The text of one token as GPT-2 would print it (" Berlin"). A token holding part of a
- * multi-byte character decodes to U+FFFD, as Hugging Face's decode does.
+ * multi-byte character shows U+FFFD for the missing part.
  */
 export function tokenText(id: number): string {
-  return bpeDecode([id]);
+  return decode([id]);
 }

@@ -1,0 +1,91 @@
+// Hook names and globs, cutting the node list into sessions, and that a run without hooks leaves
+// onnxruntime free to fuse (LayerNorm, FastGelu) while a run exporting hooks keeps the primitives.
+import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import onnxProto from 'onnx-proto';
+import { createEngine } from '../../src/llm/engine.ts';
+import { buildGpt2Graph } from '../../src/llm/gpt2-graph.ts';
+import { hookInfos, resolveHookPatterns } from '../../src/llm/hooks.ts';
+import { planSegments } from '../../src/llm/segments.ts';
+import { makeTinyCheckpoint, tinyConfig } from '../../src/llm/tiny.ts';
+
+const config = tinyConfig();
+const names = hookInfos(config).map((h) => h.name);
+
+test('hook names follow TransformerLens, in forward order', () => {
+  assert.equal(names.length, 2 + 19 * config.n_layer + 4);
+  assert.deepEqual(names.slice(0, 4), ['hook_embed', 'hook_pos_embed', 'blocks.0.hook_resid_pre', 'blocks.0.ln1.hook_scale']);
+  assert.deepEqual(names.slice(-4), ['ln_final.hook_scale', 'ln_final.hook_normalized', 'unembed.hook_in', 'logits']);
+  const info = new Map(hookInfos(config).map((h) => [h.name, h]));
+  assert.deepEqual(info.get('blocks.1.attn.hook_q')!.shape, ['batch', 'pos', 4, 16]);
+  assert.deepEqual(info.get('blocks.1.attn.hook_pattern')!.shape, ['batch', 4, 'pos', 'pos']);
+  assert.deepEqual(info.get('blocks.0.ln2.hook_scale')!.shape, ['batch', 'pos', 1]);
+  assert.equal(info.get('blocks.1.hook_resid_pre')!.value, 'blocks.0.hook_resid_post');
+});
+
+test('globs: * matches any characters; exact names otherwise', () => {
+  assert.deepEqual(resolveHookPatterns(['blocks.*.attn.hook_pattern'], names), ['blocks.0.attn.hook_pattern', 'blocks.1.attn.hook_pattern']);
+  assert.deepEqual(resolveHookPatterns(['logits', 'hook_embed'], names), ['hook_embed', 'logits']);
+  assert.equal(resolveHookPatterns(['*'], names).length, names.length);
+  assert.deepEqual(resolveHookPatterns(['blocks.1.ln*.hook_scale'], names), ['blocks.1.ln1.hook_scale', 'blocks.1.ln2.hook_scale']);
+  assert.throws(() => resolveHookPatterns(['blocks.0.attn.hook_Q'], names), /unknown hook "blocks\.0\.attn\.hook_Q"/);
+});
+
+test('clean run: one segment per block, ln_final and unembed, outputs only what the next needs', () => {
+  const graph = buildGpt2Graph(config);
+  const { segments } = planSegments(graph, { targets: ['logits'], cutAfter: [] });
+  assert.equal(segments.length, config.n_layer + 2);
+  assert.deepEqual(segments.map((s) => s.outputs), [['blocks.0.hook_resid_post'], ['blocks.1.hook_resid_post'], ['unembed.hook_in'], ['logits']]);
+  assert.deepEqual(segments[1].inputs, ['blocks.0.hook_resid_post']);
+  assert.ok(segments[0].initializers.includes('h.0.attn.c_attn.weight'));
+  assert.ok(!segments[0].initializers.includes('h.1.attn.c_attn.weight'));
+});
+
+test('a patch inside a block splits it; the back half gets what it needs from the front', () => {
+  const graph = buildGpt2Graph(config);
+  const { segments } = planSegments(graph, { targets: ['logits'], cutAfter: ['blocks.1.attn.hook_z'] });
+  assert.equal(segments.length, config.n_layer + 3);
+  const [front, back] = [segments[1], segments[2]];
+  assert.deepEqual(front.outputs.sort(), ['blocks.1.attn.hook_z']);
+  assert.ok(back.inputs.includes('blocks.1.attn.hook_z'));
+  assert.ok(back.inputs.includes('blocks.0.hook_resid_post'), 'the residual skips the front half');
+  assert.ok(front.initializers.includes('h.1.attn.c_attn.weight') && !front.initializers.includes('h.1.mlp.c_fc.weight'));
+  assert.ok(back.initializers.includes('h.1.mlp.c_fc.weight') && !back.initializers.includes('h.1.attn.c_attn.weight'));
+});
+
+test('nothing downstream of the last request is computed', () => {
+  const graph = buildGpt2Graph(config);
+  const { segments } = planSegments(graph, { targets: ['blocks.0.attn.hook_pattern'], cutAfter: [] });
+  assert.equal(segments.length, 1);
+  const ops = segments[0].nodes.map((i) => graph.nodes[i].op);
+  assert.ok(!ops.includes('Tanh') && !ops.includes('Gemm'));
+});
+
+async function optimizedOps(hooks?: string): Promise<string[][]> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'engine-fusion-'));
+  try {
+    const engine = await createEngine('tiny-random', makeTinyCheckpoint(), { threads: 1, dumpOptimizedDir: dir });
+    await engine.run([1, 2, 3], { hooks });
+    await engine.dispose();
+    const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.onnx')).sort();
+    return Promise.all(files.map(async (f) => onnxProto.onnx.ModelProto.decode(await fs.readFile(path.join(dir, f))).graph!.node!.map((n) => n.opType!)));
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('without hooks, onnxruntime fuses LayerNorm and GELU; exporting hooks keeps the primitives', async () => {
+  const clean = (await optimizedOps()).filter((ops) => ops.includes('MatMul') && ops.includes('Softmax'));
+  assert.equal(clean.length, config.n_layer);
+  for (const ops of clean) {
+    assert.equal(ops.filter((o) => o === 'LayerNormalization').length, 2);
+    assert.ok(ops.includes('FastGelu'));
+    assert.ok(!ops.includes('Pow') && !ops.includes('Tanh'));
+  }
+  const hooked = (await optimizedOps('blocks.*.ln1.hook_scale,blocks.*.mlp.hook_post')).filter((ops) => ops.includes('Softmax') && ops.includes('Tanh'));
+  assert.equal(hooked.length, config.n_layer);
+  for (const ops of hooked) assert.ok(ops.includes('Sqrt') && !ops.includes('FastGelu'));
+});
