@@ -8,7 +8,7 @@ import { startSlackBot, type RunningSlackBot } from '../../src/chat/slack/app.ts
 import { createSlackDeliverer, type SlackTarget } from '../../src/chat/slack/deliver.ts';
 import { escapeSlackText, markdownToMrkdwn } from '../../src/chat/slack/mrkdwn.ts';
 import type { ParsedCommandText } from '../../src/commands/slack-text.ts';
-import { FakeSlack, signedSlashCommand } from '../fakes/fake-slack.ts';
+import { FakeSlack, signedSlashCommand, slackSignature } from '../fakes/fake-slack.ts';
 import { isPng } from '../fakes/recording-server.ts';
 import { quietLog, sampleResult } from './helpers.ts';
 
@@ -127,6 +127,20 @@ describe('Slack front, HTTP mode (Bolt HTTPReceiver)', () => {
     assert.match(answer.text, /queued — starting shortly/);
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(slack.responsesTo(fields.response_url!).length, 1, 'answered once');
+  });
+
+  test('an app_mention event (signed JSON) is answered in the thread of the mention', async () => {
+    const body = JSON.stringify({
+      token: 'x', team_id: slack.teamId, api_app_id: slack.appId, type: 'event_callback', event_id: 'Ev01', event_time: Math.floor(Date.now() / 1000),
+      event: { type: 'app_mention', user: 'U0READER01', text: '<@U0BOT00001> hello', ts: '1700000000.000500', channel: 'C0READING1', event_ts: '1700000000.000500' },
+      authorizations: [{ team_id: slack.teamId, user_id: 'U0BOT00001', is_bot: true }],
+    });
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-slack-request-timestamp': String(ts), 'x-slack-signature': slackSignature(slack.signingSecret, ts, body) }, body });
+    assert.equal(res.status, 200);
+    const m = await slack.waitFor(() => slack.messages.find((x) => x.thread_ts === '1700000000.000500'), 3_000, 'the reply');
+    assert.equal(m.channel, 'C0READING1');
+    assert.match(m.text, /`\/lab help` lists them/);
   });
 
   test('a cache hit says so in the ack', async () => {

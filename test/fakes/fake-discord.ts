@@ -277,6 +277,10 @@ export class FakeDiscord {
       if (!this.botAuthorized(req)) return reply.json(401, { message: '401: Unauthorized', code: 0 });
       return reply.json(200, this.botUser);
     }
+    if (req.method === 'GET' && v === '/applications/@me') {
+      if (!this.botAuthorized(req)) return reply.json(401, { message: '401: Unauthorized', code: 0 });
+      return reply.json(200, { id: this.applicationId, name: 'substack-lab', bot: this.botUser, flags: 0 });
+    }
     if ((g = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(v)) && req.method === 'POST') return this.callback(g[1]!, g[2]!, req, reply);
     if ((g = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/@original$/.exec(v))) return this.original(g[1]!, g[2]!, req, reply);
     if ((g = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(v)) && req.method === 'POST') return this.followUp(g[1]!, g[2]!, req, reply);

@@ -19,6 +19,8 @@ export const SLACK_EVENTS_PATH = '/slack/events';
  */
 export const ACK_BUDGET_MS = 2_000;
 
+export const MENTION_REPLY = `I run the notebooks of Mike X Cohen's Substack as commands: \`${SLACK_COMMAND} help\` lists them, \`${SLACK_COMMAND} posts\` shows the catalog.`;
+
 export interface SlackBotOptions extends SlackWebConfig {
   SLACK_BOT_TOKEN: string;
   SLACK_SIGNING_SECRET?: string;
@@ -71,6 +73,10 @@ export async function startSlackBot(opts: SlackBotOptions): Promise<RunningSlack
     const outcome = await dispatch(command, opts, (position) => answer(queuedNote(position, command)));
     clearTimeout(holding);
     if (outcome.kind !== 'queued' || !acked) await answer(slackAnswer(outcome, command));
+  });
+  // "@substack-lab" in a channel: point to the command, in the thread of the mention.
+  app.event('app_mention', async ({ event, say }) => {
+    await say({ text: MENTION_REPLY, thread_ts: event.thread_ts ?? event.ts });
   });
   app.error(async (err) => opts.log.error({ err }, 'slack: listener failed'));
 
