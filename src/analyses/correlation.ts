@@ -192,7 +192,7 @@ export function explainCorrelation(d: CorrelationData, opts: CorrelationOptions)
     `The sample correlations scatter around the population values (${examples}) because each sample has only ${opts.n} points.`,
     `Correlation only sees straight-line relations: the circle, parabola and X are perfectly predictable yet give r ≈ 0 (${nonlinear}).`,
     shifted
-      ? `In the sweep, x was shifted by ${s.offset}: correlation still follows the population r, but cosine similarity does not (mean gap ${f2(s.meanAbsGap)}; the two agree only at r = ${f2(s.agreement)}), because cosine similarity measures the angle from the origin and correlation first subtracts the means.`
+      ? `In the sweep, x was shifted by ${s.offset}: correlation still follows the population r, but cosine similarity does not${Math.max(...s.cosine.map(Math.abs)) < 0.3 ? ' and stays near zero' : ''} (mean |correlation − cosine| = ${f2(s.meanAbsGap)}, though the two still rise together, r = ${f2(s.agreement)} between them), because cosine similarity measures the angle from the origin and correlation first subtracts the means.`
       : `In the sweep the data sit near zero, so cosine similarity and correlation nearly coincide (mean gap ${s.meanAbsGap.toFixed(3)}, r = ${f2(s.agreement)} between them): correlation is cosine similarity after removing the means.`,
     tryNext,
   ].join(' ');
