@@ -136,6 +136,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<AttentionData>
   const hooks = ['hook_q', 'hook_k', 'hook_v', 'hook_attn_scores', 'hook_pattern'].map((h) => `blocks.*.attn.${h}`);
   const { cache, logits } = await engine.run(ids, { hooks, logits: 'all' });
   const get = (l: number, name: string) => cache.get(`blocks.${l}.attn.${name}`)!;
+  ctx.progress('Q, K, V and QKᵀ statistics per block', 0.2);
 
   // The notebook leaves out the first token everywhere: its q, k and v are outliers.
   const qkvValues = (l: number) => Object.fromEntries(QKV.map((x) => [x, fromPosition(get(l, `hook_${x}`), 1)])) as Record<Qkv, Float32Array>;
