@@ -47,6 +47,7 @@ async function run(msg: RunMessage): Promise<void> {
       },
       engine: () => getEngine({ model: msg.model, threads: init.ortThreads }),
     });
+    checkCancelled(); // a cancel during the last stage (rendering) still wins over posting
     // Copy each PNG into an ArrayBuffer of its own (canvas buffers may be pooled or external),
     // then move it to the main thread instead of cloning it again.
     const figures: TransferredFigure[] = result.figures.map((f) => ({

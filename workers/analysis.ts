@@ -12,7 +12,7 @@ import { config } from '../src/config.ts';
 import { AnalysisThread, ThreadPool } from '../src/queue/analysis-thread.ts';
 import { cancelChannel } from '../src/queue/job-status.ts';
 import { createProcessor, SHUTDOWN_REASON, USER_CANCEL_REASON, type Logger } from '../src/queue/processor.ts';
-import { connectRedis, jobIdFor, openRuntime, queueName, type QueueKind, type QueueRuntime } from '../src/queue/runtime.ts';
+import { bullConnection, connectRedis, jobIdFor, openRuntime, queueName, type QueueKind, type QueueRuntime } from '../src/queue/runtime.ts';
 
 /** Cache hits only read Redis and post: several at once cost nothing. */
 const CACHED_CONCURRENCY = 4;
@@ -53,7 +53,7 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
       ...(pool ? { run: (job, hooks) => pool.run(job, hooks) } : {}),
     });
     const worker = new Worker(queueName(kind), processor, {
-      connection: connectRedis(runtime.redisUrl),
+      connection: bullConnection(runtime.redisUrl),
       prefix: runtime.prefix,
       name: workerName,
       concurrency: pool ? pool.threads.length : CACHED_CONCURRENCY,

@@ -74,6 +74,14 @@ export function connectRedis(url: string): Redis {
   return new Redis(url, { maxRetriesPerRequest: null });
 }
 
+/**
+ * Connection options for a BullMQ Queue or Worker. Options, not a client: BullMQ then owns the
+ * connection and closes it in close() (a client passed in is treated as shared and left open).
+ */
+export function bullConnection(url: string): { url: string; maxRetriesPerRequest: null } {
+  return { url, maxRetriesPerRequest: null };
+}
+
 export function openRuntime(opts: RuntimeOptions = {}): QueueRuntime {
   const prefix = opts.prefix ?? config.QUEUE_PREFIX;
   const redisUrl = opts.redisUrl ?? config.REDIS_URL;
@@ -87,7 +95,7 @@ export function openRuntime(opts: RuntimeOptions = {}): QueueRuntime {
     removeOnFail: { age: 14 * 86_400, count: 2_000 },
   };
   const queues = Object.fromEntries(
-    QUEUE_KINDS.map((kind) => [kind, new Queue<AnalysisJob>(queueName(kind), { connection: connectRedis(redisUrl), prefix, defaultJobOptions })]),
+    QUEUE_KINDS.map((kind) => [kind, new Queue<AnalysisJob>(queueName(kind), { connection: bullConnection(redisUrl), prefix, defaultJobOptions })]),
   ) as Record<QueueKind, Queue<AnalysisJob>>;
   return {
     prefix,
