@@ -64,6 +64,8 @@ async function fileSource(dir: string): Promise<WeightSource> {
     return t;
   };
   const fd = fs.openSync(file, 'r');
+  // Position embeddings are small (3 MB for gpt2) and every run reads T rows of them: keep them.
+  const positions = await reader.read('wpe.weight');
   const readFloats = (t: TensorInfo, from: number, count: number): Float32Array => {
     const width = t.dtype === 'F32' ? 4 : 2;
     const bytes = new Uint8Array(count * width);
@@ -87,6 +89,7 @@ async function fileSource(dir: string): Promise<WeightSource> {
       return { dims: [...t.dims], data: readFloats(t, 0, t.dims.reduce((a, b) => a * b, 1)) };
     },
     rows(name, ids) {
+      if (name === 'wpe.weight') return gatherRows(positions, ids);
       const t = info(name);
       const width = t.dims[1];
       const out = new Float32Array(ids.length * width);
@@ -98,6 +101,13 @@ async function fileSource(dir: string): Promise<WeightSource> {
       await reader.close();
     },
   };
+}
+
+function gatherRows(t: Tensor, ids: number[]): Float32Array {
+  const width = t.dims[1];
+  const out = new Float32Array(ids.length * width);
+  ids.forEach((id, i) => out.set(t.data.subarray(id * width, (id + 1) * width), i * width));
+  return out;
 }
 
 /** In-memory checkpoint (`{ config, tensors }`, as makeTinyCheckpoint returns). */
@@ -113,13 +123,7 @@ function memorySource(ckpt: { config: GPT2Config; tensors: Map<string, Tensor>; 
     untiedHead: ckpt.tensors.has('lm_head.weight'),
     read: async (name) => get(name),
     readSync: get,
-    rows(name, ids) {
-      const t = get(name);
-      const width = t.dims[1];
-      const out = new Float32Array(ids.length * width);
-      ids.forEach((id, i) => out.set(t.data.subarray(id * width, (id + 1) * width), i * width));
-      return out;
-    },
+    rows: (name, ids) => gatherRows(get(name), ids),
     close: async () => {},
   };
 }

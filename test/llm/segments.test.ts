@@ -89,3 +89,21 @@ test('without hooks, onnxruntime fuses LayerNorm and GELU; exporting hooks keeps
   assert.equal(hooked.length, config.n_layer);
   for (const ops of hooked) assert.ok(ops.includes('Sqrt') && !ops.includes('FastGelu'));
 });
+
+test('a tiny session budget evicts and rebuilds sessions without changing results', async () => {
+  const ckpt = makeTinyCheckpoint();
+  const roomy = await createEngine('tiny-random', ckpt, { threads: 1 });
+  const tight = await createEngine('tiny-random', ckpt, { threads: 1, sessionBudgetBytes: 1 });
+  try {
+    const patches = [{ hook: 'blocks.1.attn.hook_z', op: 'set' as const, value: 0, head: 2 }];
+    for (const opts of [{}, { patches }, { hooks: 'blocks.0.mlp.*' }, {}, { patches }]) {
+      const a = await roomy.run([5, 6, 7], opts);
+      const b = await tight.run([5, 6, 7], opts);
+      assert.deepEqual(b.logits!.data, a.logits!.data);
+      assert.deepEqual([...b.cache.keys()], [...a.cache.keys()]);
+    }
+  } finally {
+    await roomy.dispose();
+    await tight.dispose();
+  }
+});
