@@ -1,5 +1,6 @@
 // One place that builds the Discord REST client, so the bot and the workers retry the same way.
-import { REST } from 'discord.js';
+import { createRequire } from 'node:module';
+import { REST, type RESTOptions } from 'discord.js';
 
 export interface DiscordRestConfig {
   DISCORD_TOKEN?: string;
@@ -11,7 +12,17 @@ export interface DiscordRestConfig {
  * @discordjs/rest waits out 429s (Retry-After / X-RateLimit-* headers, per bucket and global)
  * and retries 5xx and network errors `retries` times; `timeout` bounds each attempt.
  */
-export const DISCORD_REST_OPTIONS = { retries: 3, timeout: 15_000 } as const;
+/**
+ * @discordjs/rest builds multipart bodies (attachments) with its own copy of undici, but sends
+ * them through undici's process-wide dispatcher, which every undici copy shares: if another copy
+ * loads first (@slack/bolt's, in a process that has both), that copy's Agent cannot read the
+ * body and the upload fails with "action is not a function". An Agent from @discordjs/rest's own
+ * undici makes uploads independent of import order.
+ */
+const restUndici = createRequire(import.meta.resolve('@discordjs/rest'))('undici') as { Agent: new () => unknown };
+const agent = new restUndici.Agent() as RESTOptions['agent'];
+
+export const DISCORD_REST_OPTIONS = { retries: 3, timeout: 15_000, agent } as const;
 
 export function createDiscordRest(cfg: DiscordRestConfig): REST {
   if (!cfg.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set: cannot talk to Discord. Set it to the bot token from the Discord developer portal.');
