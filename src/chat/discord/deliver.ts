@@ -1,11 +1,12 @@
 // The Discord Deliverer: workers use it to edit the deferred reply (progress, result, error).
 // Interaction tokens last 15 minutes; a result that arrives later goes to the channel instead.
-import { DiscordAPIError, RESTJSONErrorCodes, Routes, type REST } from 'discord.js';
+import { createHash } from 'node:crypto';
+import { DiscordAPIError, RESTJSONErrorCodes, Routes, type APIEmbed, type REST } from 'discord.js';
 import type { AnalysisResult } from '../../analyses/types.ts';
 import { config } from '../../config.ts';
 import type { ReplyTarget } from '../../queue/jobs.ts';
-import type { Deliverer } from '../types.ts';
-import { errorMessage, progressMessage, resultMessage, type DiscordMessage } from './message.ts';
+import type { Deliverer, Digest } from '../types.ts';
+import { DEFAULT_ATTACHMENT_LIMIT, errorMessage, NO_MENTIONS, progressMessage, resultMessage, truncate, type DiscordMessage } from './message.ts';
 import { createDiscordRest, type DiscordRestConfig } from './rest.ts';
 
 export type DiscordTarget = Extract<ReplyTarget, { platform: 'discord' }>;
@@ -65,6 +66,41 @@ export function createDiscordDeliverer(cfg: DiscordRestConfig = config, opts: Di
     },
     deliverResult: (t, result: AnalysisResult) => deliver(t, resultMessage(result, t.attachmentSizeLimit)),
     deliverError: (t, message) => deliver(t, errorMessage(message)),
+    async postDigest(t, digest) {
+      // No interaction to answer: a bot message in the channel. The nonce is the (channel,
+      // period), so even a retried post after a lost response shows up once.
+      const msg = digestMessage(digest);
+      const nonce = createHash('sha256').update(`digest:${t.channelId}:${digest.period}`).digest('hex').slice(0, 25);
+      await client().post(Routes.channelMessages(t.channelId), { body: { ...msg.body, nonce, enforce_nonce: true }, files: msg.files });
+    },
+  };
+}
+
+/** A digest as one embed: linked title, summary, try-it, question and links, the headline figure as its image. */
+export function digestMessage(d: Digest): DiscordMessage {
+  const figure = d.figure && d.figure.png.length <= DEFAULT_ATTACHMENT_LIMIT ? d.figure : undefined;
+  const lines = [d.summary, ''];
+  if (d.tryIt) lines.push(`**Try it:** \`${d.tryIt.command}\` — ${d.tryIt.why}`, '');
+  lines.push(`**Discuss:** ${d.question}`, '', `📖 [Read the post](${d.post.url}) · 📓 [Notebook](${d.post.notebookUrl})`);
+  if (!figure && d.figureNote) lines.push('', `_${d.figureNote}_`);
+  const footer = [d.post.sectionTitle, `post ${d.rotation.index} of ${d.rotation.total}`, d.period, ...(figure && d.figureNote ? [d.figureNote] : [])].join(' · ');
+  const fileName = figure ? `${figure.name}.png` : undefined;
+  const embed: APIEmbed = {
+    author: { name: '📬 Post of the week' },
+    title: truncate(d.post.title, 256),
+    url: d.post.url,
+    description: truncate(lines.join('\n'), 4096),
+    footer: { text: truncate(footer, 2048) },
+    color: 0x4f7cac,
+    ...(fileName ? { image: { url: `attachment://${fileName}` } } : {}),
+  };
+  return {
+    body: {
+      embeds: [embed],
+      attachments: figure ? [{ id: 0, filename: fileName!, description: truncate(figure.alt, 1024) }] : [],
+      allowed_mentions: NO_MENTIONS,
+    },
+    files: figure ? [{ name: fileName!, data: figure.png, contentType: 'image/png' }] : [],
   };
 }
 

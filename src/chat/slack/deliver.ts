@@ -4,8 +4,8 @@ import type { webApi } from '@slack/bolt';
 import type { AnalysisResult } from '../../analyses/types.ts';
 import { config } from '../../config.ts';
 import type { ReplyTarget } from '../../queue/jobs.ts';
-import type { Deliverer } from '../types.ts';
-import { escapeSlackText, resultComment } from './mrkdwn.ts';
+import type { Deliverer, Digest } from '../types.ts';
+import { escapeSlackText, resultComment, slackLink } from './mrkdwn.ts';
 import { replaceEphemeral, ResponseUrlBudget } from './response-url.ts';
 import { createSlackWebClient, type SlackWebConfig } from './web.ts';
 
@@ -59,5 +59,26 @@ export function createSlackDeliverer(cfg: SlackWebConfig = config, opts: SlackDe
       if (t.responseUrl && budget.takeFinal(t.responseUrl) && (await updateNote(t.responseUrl, text))) return;
       await client().chat.postEphemeral({ channel: t.channelId, user: t.userId, text, ...(t.threadTs ? { thread_ts: t.threadTs } : {}) });
     },
+
+    async postDigest(t, digest) {
+      // To the channel, never a thread: the digest is for everyone who reads there.
+      const text = digestMrkdwn(digest);
+      if (digest.figure) {
+        const f = digest.figure;
+        await client().files.uploadV2({ channel_id: t.channelId, initial_comment: text, file_uploads: [{ file: f.png, filename: `${f.name}.png`, title: f.title, alt_text: f.alt }] });
+      } else {
+        await client().chat.postMessage({ channel: t.channelId, text, unfurl_links: false });
+      }
+    },
   };
+}
+
+/** A digest as mrkdwn, everything escaped: it becomes the headline figure's comment. */
+export function digestMrkdwn(d: Digest): string {
+  const lines = [`*📬 Post of the week: ${slackLink(d.post.url, d.post.title)}*`, escapeSlackText(d.summary), ''];
+  if (d.tryIt) lines.push(`*Try it:* \`${escapeSlackText(d.tryIt.command)}\` — ${escapeSlackText(d.tryIt.why)}`);
+  lines.push(`*Discuss:* ${escapeSlackText(d.question)}`, '', `📖 ${slackLink(d.post.url, 'Read the post')} · 📓 ${slackLink(d.post.notebookUrl, 'Notebook')}`);
+  const meta = [d.post.sectionTitle, `post ${d.rotation.index} of ${d.rotation.total}`, d.period, ...(d.figureNote ? [d.figureNote] : [])].join(' · ');
+  lines.push(`_${escapeSlackText(meta)}_`);
+  return lines.join('\n');
 }
