@@ -13,6 +13,7 @@ import { AnalysisThread, ThreadPool } from '../src/queue/analysis-thread.ts';
 import { cancelChannel } from '../src/queue/job-status.ts';
 import { createProcessor, SHUTDOWN_REASON, USER_CANCEL_REASON, type Logger } from '../src/queue/processor.ts';
 import { bullConnection, connectRedis, jobIdFor, openRuntime, queueName, type QueueKind, type QueueRuntime } from '../src/queue/runtime.ts';
+import { startDigestWorker } from './digest.ts';
 
 /** Cache hits only read Redis and post: several at once cost nothing. */
 const CACHED_CONCURRENCY = 4;
@@ -74,7 +75,10 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
     for (const w of workers) if (w.cancelJob(jobIdFor(requestId), USER_CANCEL_REASON)) log.info({ requestId }, 'cancelling job at its requester\'s request');
   });
 
-  log.info({ queues: opts.kinds, prefix: runtime.prefix, ortThreads, lightThreads: pools.light?.threads.length ?? 0 }, 'worker ready');
+  // Digests ride with the light queue: scheduling them is cheap, and most headlines need no model.
+  const digests = opts.kinds.includes('light') ? await startDigestWorker({ log, runtime }) : undefined;
+
+  log.info({ queues: opts.kinds, prefix: runtime.prefix, ortThreads, lightThreads: pools.light?.threads.length ?? 0, digests: digests !== undefined }, 'worker ready');
 
   let stopping: Promise<void> | undefined;
   const shutdown = () => (stopping ??= (async () => {
@@ -83,7 +87,7 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
       log.warn({}, 'shutdown deadline reached: returning unfinished jobs to the queue');
       for (const w of workers) w.cancelAllJobs(SHUTDOWN_REASON);
     }, s.shutdownTimeoutMs);
-    await Promise.all(workers.map((w) => w.close()));
+    await Promise.all([...workers.map((w) => w.close()), digests?.shutdown()]);
     clearTimeout(deadline);
     subscriber.disconnect();
     await Promise.all(Object.values(pools).map((p) => p.terminate()));

@@ -1,0 +1,92 @@
+// What a digest says about each post, beyond the catalog's summary: which figure headlines it, a
+// command worth trying (with the option that makes it interesting) and a question for the group.
+// One entry per catalog post; posts without a command get a question and their notebook.
+import { POSTS } from '../catalog/posts.ts';
+
+export interface PostDigestContent {
+  /** The figure the digest shows, from a run with the analysis defaults (the post's own example). */
+  headline?: { figure: string };
+  /** Options for the command (the interesting change from the defaults), and what to look for. */
+  tryIt?: { options: Record<string, string | number | boolean>; why: string };
+  question: string;
+}
+
+export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
+  correlation: {
+    headline: { figure: 'sweep' },
+    tryIt: { options: { offset: 0 }, why: 'with both means at zero, cosine similarity lands right on top of correlation — compare it with the default offset of −10.' },
+    question: 'When do you want a similarity measure that changes if you add a constant to your data, and when is that a bug?',
+  },
+  zipf: {
+    headline: { figure: 'overlay' },
+    tryIt: { options: { book: 1342 }, why: "Pride and Prejudice: does Austen's slope match the post's ten books?" },
+    question: "Zipf's law shows up in characters and in GPT-4 tokens alike. Is it a property of language, of the way we count, or of both?",
+  },
+  fourier: {
+    headline: { figure: 'phase-sweep' },
+    tryIt: { options: { phase: 1.571 }, why: 'at a phase of π/2 the real cosine dot product all but vanishes while the complex one keeps the full amplitude.' },
+    question: 'Why does a real cosine "miss" a wave of the very same frequency, and what exactly does the imaginary part add?',
+  },
+  heatmap: {
+    headline: { figure: 'text-heatmap' },
+    tryIt: { options: { text: 'To be, or not to be, that is the question' }, why: 'a famous line: watch how predictable each word becomes once GPT-2 recognises it.' },
+    question: 'Which tokens surprised GPT-2 most in your own writing, and are they the ones a human reader would find surprising?',
+  },
+  tokens: {
+    headline: { figure: 'languages' },
+    tryIt: { options: { text: 'Substack substack SUBSTACK' }, why: 'the same word in three casings costs a different number of tokens.' },
+    question: 'If models are billed per token, who pays more for the same sentence, and is that fair?',
+  },
+  logits: {
+    headline: { figure: 'logit-boost' },
+    tryIt: { options: { temperature: 2, top_k: 20 }, why: 'hotter sampling among the 20 likeliest tokens: how long do the continuations stay sensible?' },
+    question: 'Greedy decoding always takes the likeliest token. Why does that so often produce dull or repetitive text?',
+  },
+  embeddings: {
+    question: 'If similar words point in similar directions, what does it mean for a model to "mix" two embeddings halfway?',
+  },
+  hidden: {
+    headline: { figure: 'block-scaling' },
+    tryIt: { options: { scale: 0 }, why: "switching off one block's output at a time shows which blocks the prediction really leans on." },
+    question: 'Why might the hidden states of different tokens grow more alike in deeper layers, and is that a problem for the model?',
+  },
+  attention: {
+    headline: { figure: 'head-lesion' },
+    tryIt: { options: { layer: 0 }, why: "the first block's queries, keys and scores look nothing like the middle block's." },
+    question: 'Silencing a single head barely changes most predictions. What does that tell us about how attention work is shared?',
+  },
+  mlp: {
+    headline: { figure: 'mlp-imputation' },
+    tryIt: { options: { fraction: 0.5 }, why: 'mean-impute half of the MLP units instead of 8% and see how far the prediction falls.' },
+    question: 'If knocking out the strongest MLP units barely moves a prediction, where does the model keep what it knows?',
+  },
+  'correlation-vs-slope': {
+    question: 'A slope carries the units of the data and a correlation does not. Which would you report to a reader who knows neither?',
+  },
+  'covariance-mutual-information': {
+    question: 'Can you think of two variables with zero covariance that are nonetheless obviously related?',
+  },
+  'curve-fitting': {
+    question: 'How would you know that a nonlinear fit has found the best parameters rather than merely a good-looking local minimum?',
+  },
+  'confidence-intervals': {
+    question: 'Is "there is a 95% chance the true value is in this interval" right or wrong? How would you say it instead?',
+  },
+  'smooth-numbers': {
+    question: 'Why would an FFT of 1,000,000 samples be fast and one of 1,000,003 samples slow?',
+  },
+  'king-man-woman-queen': {
+    question: 'The famous analogy works only if the input words are left out of the answers. Is that a fair rule, or cheating?',
+  },
+  'life-lessons-gpt2': {
+    question: 'What kinds of advice or jokes does a small model get right, and what does that say about what it learned from its training text?',
+  },
+};
+
+/** The content for a post; every catalog post has an entry (test/digest checks). */
+export function digestContent(postId: string): PostDigestContent {
+  return DIGEST_CONTENT[postId] ?? { question: `What would you like to try first from "${POSTS.find((p) => p.id === postId)?.title ?? postId}"?` };
+}
+
+/** The rotation: every post of the catalog, in catalog order (the LLM series reads 1/6 → 6/6). */
+export const ROTATION: readonly string[] = POSTS.map((p) => p.id);
