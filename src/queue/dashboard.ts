@@ -12,6 +12,7 @@ import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import express, { type RequestHandler } from 'express';
 import { config } from '../config.ts';
+import { digestQueue } from '../digest/queue.ts';
 import { openRuntime, type QueueRuntime } from './runtime.ts';
 
 export interface DashboardOptions {
@@ -76,7 +77,10 @@ export async function startDashboard(opts: DashboardOptions & { port: number }):
 async function main(): Promise<void> {
   const runtime = openRuntime();
   try {
-    const { port } = await startDashboard({ runtime, user: config.DASHBOARD_USER, password: config.DASHBOARD_PASSWORD, port: config.DASHBOARD_PORT });
+    const { port } = await startDashboard({
+      runtime, user: config.DASHBOARD_USER, password: config.DASHBOARD_PASSWORD, port: config.DASHBOARD_PORT,
+      extraQueues: [digestQueue(runtime)],
+    });
     console.log(`Queue dashboard on http://localhost:${port}/ (user ${config.DASHBOARD_USER}, prefix ${runtime.prefix})`);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);
