@@ -42,9 +42,10 @@ export interface JobOutcome {
   cached?: boolean;
 }
 
+/** What a running job stores as its BullMQ progress (shown by /job and the dashboard). */
 export interface JobProgressData {
+  /** "layer 7/12 (58%)" */
   stage: string;
-  fraction?: number;
 }
 
 export const shortIdOf = (requestId: string): string => requestId.slice(-6);

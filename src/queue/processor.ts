@@ -10,7 +10,7 @@ import { ResultCache, type CacheIdentity } from './cache.ts';
 import { DeliveryLedger, type DeliveryOutcome } from './delivery-ledger.ts';
 import { AnalysisJobSchema, type AnalysisJob, type ReplyTarget } from './jobs.ts';
 import { CANCELLED_TEXT, cancelKey, type JobOutcome, type JobProgressData } from './job-status.ts';
-import { ProgressThrottle, progressText } from './progress.ts';
+import { ProgressThrottle, progressText, stageText } from './progress.ts';
 import type { QueueKind, QueueRuntime } from './runtime.ts';
 
 /** Why a worker aborts a job through BullMQ's cancelJob. */
@@ -80,9 +80,10 @@ export function createProcessor(deps: ProcessorDeps) {
     }
     const identity = cacheIdentity(data, analysis.usesModel);
 
+    // The throttle carries the stage; the pending message gets it with the command, /job without.
     const throttle = new ProgressThrottle(
-      async (text) => {
-        await Promise.all([deliverer.progress(data.target, text), job.updateProgress({ stage: text } satisfies JobProgressData)]);
+      async (stage) => {
+        await Promise.all([deliverer.progress(data.target, progressText(data.analysis, stage)), job.updateProgress({ stage } satisfies JobProgressData)]);
       },
       rt.settings.progressIntervalMs,
       (err) => log.warn({ ...jlog, err }, 'progress update failed'),
@@ -99,11 +100,11 @@ export function createProcessor(deps: ProcessorDeps) {
           log.info({ ...jlog, to: target }, 'cache entry gone; forwarded to the analysis queue');
           return { status: 'forwarded' };
         }
-        throttle.update(progressText(data.analysis, 'starting'));
+        throttle.update('starting');
         result = await deps.run(
           { analysis: data.analysis, options: data.options, ...(data.model ? { model: data.model } : {}) },
           {
-            progress: (stage, fraction) => throttle.update(progressText(data.analysis, stage, fraction)),
+            progress: (stage, fraction) => throttle.update(stageText(stage, fraction)),
             signal,
             timeoutMs: rt.settings.jobTimeoutMs,
           },

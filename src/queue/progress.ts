@@ -56,8 +56,13 @@ export class ProgressThrottle {
   }
 }
 
-/** "running /attention · layer 7/12 (58%)" */
-export function progressText(analysis: string, stage: string, fraction?: number): string {
+/** "layer 7/12 (58%)": a stage as /job shows it. */
+export function stageText(stage: string, fraction?: number): string {
   const pct = fraction !== undefined && Number.isFinite(fraction) ? ` (${Math.round(Math.min(1, Math.max(0, fraction)) * 100)}%)` : '';
-  return `running /${analysis} · ${stage}${pct}`;
+  return `${stage}${pct}`;
+}
+
+/** "running /attention · layer 7/12 (58%)": a stage as the pending message shows it. */
+export function progressText(analysis: string, stage: string): string {
+  return `running /${analysis} · ${stage}`;
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ProgressThrottle, progressText } from '../../src/queue/progress.ts';
+import { ProgressThrottle, progressText, stageText } from '../../src/queue/progress.ts';
 import { sleep } from './support.ts';
 
 function recorder(delayMs = 0) {
@@ -71,7 +71,8 @@ test('a failing edit is reported and later edits still go out', async () => {
 });
 
 test('progress text names the command, the stage and a clamped percentage', () => {
-  assert.equal(progressText('attention', 'layer 7/12', 7 / 12), 'running /attention · layer 7/12 (58%)');
-  assert.equal(progressText('fourier', 'rendering figures'), 'running /fourier · rendering figures');
-  assert.equal(progressText('mlp', 'x', 1.7), 'running /mlp · x (100%)');
+  assert.equal(progressText('attention', stageText('layer 7/12', 7 / 12)), 'running /attention · layer 7/12 (58%)');
+  assert.equal(progressText('fourier', stageText('rendering figures')), 'running /fourier · rendering figures');
+  assert.equal(stageText('x', 1.7), 'x (100%)');
+  assert.equal(stageText('x', Number.NaN), 'x');
 });

@@ -74,6 +74,9 @@ test('/job cancel stops a running job at its next stage; the user is told once',
   const out = await ask('e2e-4', 'fourier', { duration: '10', srate: '2000', phases: '64' }, 's4');
   assert.equal(out.kind, 'queued');
   await waitForEvent(rt, 's4', 'progress', 30_000);
+  const status = await dispatcher.handle({ requestId: 'e2e-4s', command: 'job', rawOptions: {}, requester: { platform: 'web', userId: 'tester' }, target: web('s4') });
+  assert.ok(status.kind === 'reply');
+  assert.match(status.reply.text, /• `e2e-4` \/fourier — running: (starting|rendering figures) \(\d+ s ago\)/);
   const reply = await dispatcher.handle({ requestId: 'e2e-5', command: 'job', rawOptions: { id: 'e2e-4', cancel: 'true' }, requester: { platform: 'web', userId: 'tester' }, target: web('s4') });
   assert.ok(reply.kind === 'reply');
   assert.match(reply.reply.text, /^Stopping job `e2e-4` \(\/fourier\)/);
