@@ -119,7 +119,8 @@ export function encodeModel(spec: GraphSpec): Uint8Array {
   const model: proto.IModelProto = {
     irVersion: IR_VERSION,
     producerName: 'substack-lab',
-    opsetImport: [{ domain: '', version: OPSET }],
+    // Contrib ops (onnxruntime's com.microsoft domain) are at version 1.
+    opsetImport: [{ domain: '', version: OPSET }, ...[...new Set(spec.nodes.map((n) => n.domain ?? ''))].filter((d) => d !== '').map((domain) => ({ domain, version: 1 }))],
     graph,
   };
   return onnx.ModelProto.encode(model).finish();

@@ -3,7 +3,9 @@
 // applied. Cuts fall at stage boundaries (one session per block, so weights are packed once per
 // block) and right after each patched value (so a patch inside a block costs two half-block
 // sessions, not a whole-model graph). Nodes that nothing asked for are pruned, which is what lets
-// a run without hooks keep onnxruntime free to fuse LayerNorm, GELU and attention scaling.
+// a run without hooks keep onnxruntime free to fuse LayerNorm, GELU and attention scaling; and a
+// range of nodes whose inner values nobody asked for may be replaced by one fused node
+// (`Fusion`: attention as onnxruntime's Attention op when no attention hook is wanted).
 import { encodeModel, type ConstTensor, type ElemType, type OnnxNode } from './onnx-graph.ts';
 import type { Tensor } from './types.ts';
 
@@ -19,6 +21,19 @@ export interface NodeGraph {
   valueTypes: Map<string, ElemType>;
   /** Declared shapes of values (names for dynamic dimensions), where known. */
   shapes: Map<string, (number | string)[]>;
+  /** Optional replacements of node ranges by one node, used when no inner value is wanted. */
+  fusions: Fusion[];
+}
+
+/**
+ * Nodes first..last (contiguous) computed by one node instead. The replacement reads what the
+ * range reads from outside and produces the last node's outputs; the values made inside the range
+ * exist only when the range is not fused.
+ */
+export interface Fusion {
+  first: number;
+  last: number;
+  node: OnnxNode;
 }
 
 export interface SegmentRequest {
@@ -31,8 +46,10 @@ export interface SegmentRequest {
 export interface Segment {
   /** Stable identity for the session cache: same nodes and outputs ⇒ same session. */
   key: string;
-  /** Indices into the node list, ascending. */
+  /** Indices into the node list, ascending (a fused range appears as its last index). */
   nodes: number[];
+  /** The nodes themselves, fused replacements included. */
+  ops: OnnxNode[];
   /** Values consumed from earlier segments or JS inputs. */
   inputs: string[];
   /** Values produced here that a later segment, a cut or the caller needs. */
@@ -48,25 +65,26 @@ export interface SegmentPlan {
 }
 
 export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan {
-  const { nodes } = graph;
+  const nodes = effectiveNodes(graph, new Set([...req.targets, ...req.cutAfter]));
   const producer = new Map<string, number>();
   const consumers = new Map<string, number[]>();
   nodes.forEach((n, i) => {
-    n.outputs.forEach((o) => producer.set(o, i));
-    n.inputs.forEach((v) => consumers.set(v, [...(consumers.get(v) ?? []), i]));
+    n?.outputs.forEach((o) => producer.set(o, i));
+    n?.inputs.forEach((v) => consumers.set(v, [...(consumers.get(v) ?? []), i]));
   });
   const external = new Set(graph.inputs);
   for (const t of [...req.targets, ...req.cutAfter]) {
     if (!producer.has(t) && !external.has(t)) throw new Error(`planSegments: no node produces "${t}"`);
   }
+  const node = (i: number): OnnxNode => nodes[i]!;
 
   // Backward liveness: a node is needed if something needed reads its output.
   const neededValues = new Set(req.targets);
   const needed: boolean[] = new Array(nodes.length).fill(false);
   for (let i = nodes.length - 1; i >= 0; i--) {
-    if (!nodes[i].outputs.some((o) => neededValues.has(o))) continue;
+    if (!nodes[i]?.outputs.some((o) => neededValues.has(o))) continue;
     needed[i] = true;
-    for (const input of nodes[i].inputs) if (input) neededValues.add(input);
+    for (const input of node(i).inputs) if (input) neededValues.add(input);
   }
 
   const boundaries = new Set(graph.boundaries);
@@ -98,11 +116,11 @@ export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan
   const wanted = new Set([...req.targets, ...req.cutAfter]);
   const lastUse = new Map<string, number>();
   const segments = groups.map((grp, s): Segment => {
-    const produced = new Set(grp.flatMap((i) => nodes[i].outputs));
+    const produced = new Set(grp.flatMap((i) => node(i).outputs));
     const inputs: string[] = [];
     const initializers: string[] = [];
     for (const i of grp) {
-      for (const input of nodes[i].inputs) {
+      for (const input of node(i).inputs) {
         if (!input || produced.has(input)) continue;
         const fromEarlier = external.has(input) || producer.has(input);
         const list = fromEarlier ? inputs : initializers;
@@ -111,7 +129,7 @@ export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan
       }
     }
     const outputs = [...produced].filter((v) => wanted.has(v) || readLater(v, s));
-    return { key: `${grp.join(',')}→${outputs.join(',')}`, nodes: grp, inputs, outputs, initializers };
+    return { key: `${grp.join(',')}→${outputs.join(',')}`, nodes: grp, ops: grp.map(node), inputs, outputs, initializers };
   });
 
   function readLater(value: string, s: number): boolean {
@@ -119,6 +137,18 @@ export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan
   }
 
   return { segments, lastUse };
+}
+
+/** The node list with every fusion whose inner values nobody wants applied; dropped nodes are null. */
+function effectiveNodes(graph: NodeGraph, wanted: Set<string>): (OnnxNode | null)[] {
+  const nodes: (OnnxNode | null)[] = [...graph.nodes];
+  for (const f of graph.fusions) {
+    const inner = graph.nodes.slice(f.first, f.last).flatMap((n) => n.outputs);
+    if (inner.some((v) => wanted.has(v))) continue;
+    for (let i = f.first; i < f.last; i++) nodes[i] = null;
+    nodes[f.last] = f.node;
+  }
+  return nodes;
 }
 
 /**
@@ -150,7 +180,7 @@ export async function segmentModel(
   });
   const bytes = encodeModel({
     name: `nodes ${seg.nodes[0]}-${seg.nodes[seg.nodes.length - 1]}`,
-    nodes: seg.nodes.map((i) => graph.nodes[i]),
+    nodes: seg.ops,
     inputs: seg.inputs.map((v) => valueInfo(v, true)),
     outputs: seg.outputs.map((v) => valueInfo(v, false)),
     initializers,

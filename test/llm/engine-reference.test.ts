@@ -47,6 +47,13 @@ function checkpointSuite(label: string, variant: TinyVariant): void {
       assertClose(run.logits, ref.logits, 'logits');
     });
 
+    test('with fused attention (no attention hook asked for), the residual stream still agrees', async () => {
+      const ref = referenceForward(model, [ROW_A, ROW_B]);
+      const run = await engine.run([ROW_A, ROW_B], { hooks: 'blocks.*.hook_resid_post' });
+      for (const [name, t] of run.cache) assertClose(t, ref.cache.get(name), name);
+      assertClose(run.logits, ref.logits, 'logits');
+    });
+
     test("logits: 'last' is the last row of the full logits; 'none' returns none", async () => {
       const full = await engine.run([ROW_A, ROW_B]);
       const last = await engine.run([ROW_A, ROW_B], { logits: 'last' });
