@@ -38,6 +38,8 @@ export interface Failure {
   body?: unknown;
   /** How many matching requests fail before the rule is used up. */
   times: number;
+  /** Narrow the match further, e.g. to requests that carry files. */
+  when?: (req: RecordedRequest) => boolean;
 }
 
 export type Handler = (req: RecordedRequest, reply: Reply) => Promise<void> | void;
@@ -120,7 +122,7 @@ export class RecordingServer {
     this.requests.push(rec);
     const reply = new Reply(res, rec);
 
-    const failure = this.failures.find((f) => f.times > 0 && f.path.test(rec.path) && (!f.method || f.method === rec.method));
+    const failure = this.failures.find((f) => f.times > 0 && f.path.test(rec.path) && (!f.method || f.method === rec.method) && (!f.when || f.when(rec)));
     if (failure) {
       failure.times--;
       const headers: Record<string, string> = { ...failure.headers };
