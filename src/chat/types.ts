@@ -12,7 +12,9 @@ export interface TextReply {
 
 /** A channel's "post of the week" (DESIGN.md §6), rendered by each platform its own way. */
 export interface Digest {
-  /** The period it is for, e.g. "2026-W49": one digest per channel per period. */
+  /** Unique per channel and period: platforms that can deduplicate posts (Discord nonces) key on it. */
+  id: string;
+  /** The period it is for, as readers see it: "2026-W49", or "extra, 2026-11-28" for `/digest now`. */
   period: string;
   post: { id: string; title: string; url: string; notebookUrl: string; sectionTitle: string };
   /** The post in the project's words. */

@@ -11,7 +11,10 @@ import { digestContent } from './content.ts';
 import type { Headline } from './headline.ts';
 
 export interface ComposeInput {
+  /** Unique per channel and period (the delivery id). */
+  id: string;
   post: Post;
+  /** The period as readers see it. */
   period: string;
   platform: Platform;
   rotation: Digest['rotation'];
@@ -48,6 +51,7 @@ export function composeDigest(input: ComposeInput): Digest {
   const { post } = input;
   const tryIt = tryItFor(post, input.platform, input.analyses);
   return {
+    id: input.id,
     period: input.period,
     post: { id: post.id, title: post.title, url: post.url, notebookUrl: notebookUrl(post), sectionTitle: SECTION_TITLES[post.section] },
     summary: post.summary,

@@ -57,15 +57,19 @@ export function createDigestProcessor(deps: DigestProcessorDeps) {
     const data = DigestJobSchema.parse(job.data);
     let target: ReplyTarget;
     let period: string;
+    let shownPeriod: string;
     if (data.kind === 'scheduled') {
       const sub = await subs.get(data.channel);
       if (!sub) return { status: 'not-subscribed' };
       target = sub.target;
       // prevMillis is the time the scheduler meant this firing for, whenever the job actually runs.
       period = periodKey(job.opts.prevMillis ?? job.timestamp, sub.schedule);
+      shownPeriod = period;
     } else {
+      // An extra digest is a period of its own: it advances the rotation but takes no week's slot.
       target = data.target;
       period = `now-${data.requestId}`;
+      shownPeriod = `extra, ${new Date(job.timestamp).toISOString().slice(0, 10)}`;
     }
     const deliveryId = digestDeliveryId(data.channel, period);
     const jlog = { jobId: job.id, channel: data.channel, period, attempt: job.attemptsMade + 1 };
@@ -79,14 +83,16 @@ export function createDigestProcessor(deps: DigestProcessorDeps) {
     const post = findPost(claim.postId) ?? POSTS[0]!;
     const headline = await headlineFor(post, { runtime: rt, run: deps.run, log: deps.log, ...(deps.analyses ? { analyses: deps.analyses } : {}) });
     const digest = composeDigest({
-      post, period, platform: target.platform, headline,
+      id: deliveryId, post, period: shownPeriod, platform: target.platform, headline,
       rotation: { index: Math.min(claim.index, ROTATION.length), total: ROTATION.length },
       ...(deps.analyses ? { analyses: deps.analyses } : {}),
     });
 
+    // The headline may have taken a while: an unsubscribe in the meantime still wins.
+    if (data.kind === 'scheduled' && !(await subs.get(data.channel))) return { status: 'not-subscribed', period };
     const delivery = await ledger.deliverOnce(deliveryId, () => deliverer.postDigest!(target, digest));
     if (delivery === 'delivered') {
-      await subs.recordPosted(data.channel, { period, postId: post.id, title: post.title, at: Date.now() });
+      await subs.recordPosted(data.channel, { period: shownPeriod, postId: post.id, title: post.title, at: Date.now() });
       deps.log.info({ ...jlog, post: post.id, figure: digest.figure?.name ?? null }, 'digest posted');
     } else {
       deps.log.info({ ...jlog, post: post.id, delivery }, 'digest for this period was already posted (or is being posted) elsewhere');

@@ -83,7 +83,7 @@ test('try-it commands are written the way each platform types them; no command, 
   assert.equal(tryItFor(correlation, 'web', renamed)!.command, '/correlation');
   const noCommand = POSTS.find((p) => !p.hasAnalysis)!;
   assert.equal(tryItFor(noCommand, 'web'), undefined);
-  const d = composeDigest({ post: noCommand, period: '2026-W49', platform: 'web', rotation: { index: 11, total: POSTS.length }, headline: { note: 'no figure' } });
+  const d = composeDigest({ id: 'digest:web:s1:2026-W49', post: noCommand, period: '2026-W49', platform: 'web', rotation: { index: 11, total: POSTS.length }, headline: { note: 'no figure' } });
   assert.equal(d.figure, undefined);
   assert.equal(d.tryIt, undefined);
   assert.equal(d.post.notebookUrl.startsWith('https://github.com/mikexcohen/Substack/blob/main/'), true);

@@ -70,7 +70,7 @@ export function createDiscordDeliverer(cfg: DiscordRestConfig = config, opts: Di
       // No interaction to answer: a bot message in the channel. The nonce is the (channel,
       // period), so even a retried post after a lost response shows up once.
       const msg = digestMessage(digest);
-      const nonce = createHash('sha256').update(`digest:${t.channelId}:${digest.period}`).digest('hex').slice(0, 25);
+      const nonce = createHash('sha256').update(digest.id).digest('hex').slice(0, 25);
       await client().post(Routes.channelMessages(t.channelId), { body: { ...msg.body, nonce, enforce_nonce: true }, files: msg.files });
     },
   };
