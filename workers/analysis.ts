@@ -9,9 +9,10 @@ import { pino } from 'pino';
 import { ANALYSES } from '../src/analyses/index.ts';
 import { delivererFor } from '../src/chat/deliverers.ts';
 import { config } from '../src/config.ts';
+import type { ReplyTarget } from '../src/queue/jobs.ts';
 import { AnalysisThread, ThreadPool } from '../src/queue/analysis-thread.ts';
 import { cancelChannel } from '../src/queue/job-status.ts';
-import { createProcessor, SHUTDOWN_REASON, USER_CANCEL_REASON, type Logger } from '../src/queue/processor.ts';
+import { createProcessor, SHUTDOWN_REASON, USER_CANCEL_REASON, watchFinalFailures, type Logger } from '../src/queue/processor.ts';
 import { bullConnection, connectRedis, jobIdFor, openRuntime, queueName, type QueueKind, type QueueRuntime } from '../src/queue/runtime.ts';
 import { startDigestWorker } from './digest.ts';
 
@@ -48,9 +49,9 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
   const workerName = `${os.hostname()}-${process.pid}`;
   const workers = opts.kinds.map((kind) => {
     const pool = pools[kind];
+    const deliverers = (t: ReplyTarget) => delivererFor(t);
     const processor = createProcessor({
-      runtime, kind, analysis, log,
-      deliverers: (t) => delivererFor(t),
+      runtime, kind, analysis, log, deliverers,
       ...(pool ? { run: (job, hooks) => pool.run(job, hooks) } : {}),
     });
     const worker = new Worker(queueName(kind), processor, {
@@ -65,6 +66,7 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
     });
     worker.on('error', (err) => log.error({ err, queue: kind }, 'worker error'));
     worker.on('stalled', (jobId) => log.warn({ jobId, queue: kind }, 'job stalled (its worker died?); it runs again'));
+    watchFinalFailures(worker, { runtime, deliverers, log });
     return worker;
   });
 

@@ -1,7 +1,7 @@
 // What a worker does with one job: cached result or a run in an analysis thread, then exactly
 // one final message through the platform's deliverer. Every path ends in one of the JobOutcome
 // statuses, or in a thrown error that BullMQ retries with backoff.
-import { UnrecoverableError, WaitingError, type Job } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job, type Worker } from 'bullmq';
 import type { Analysis, AnalysisResult } from '../analyses/types.ts';
 import type { Deliverer } from '../chat/types.ts';
 import { AdmissionControl } from './admission.ts';
@@ -144,4 +144,33 @@ export function createProcessor(deps: ProcessorDeps) {
       throw err;
     }
   };
+}
+
+/** BullMQ's reason for a job whose workers kept dying (it fails it when next picked up). */
+const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
+
+/**
+ * Some jobs fail without our processor's catch running: BullMQ fails a job that stalled more
+ * often than maxStalledCount as soon as a worker picks it up again. On every final failure, make
+ * sure the user was told (through the ledger: a no-op when the processor already did) and that
+ * the channel slot is free.
+ */
+export function watchFinalFailures(worker: Worker<AnalysisJob>, deps: Pick<ProcessorDeps, 'runtime' | 'deliverers' | 'log'>): void {
+  const ledger = new DeliveryLedger(deps.runtime);
+  const admission = new AdmissionControl(deps.runtime);
+  worker.on('failed', (job: Job<AnalysisJob> | undefined, err: Error) => {
+    if (!job) return;
+    void (async () => {
+      if ((await job.getState()) !== 'failed') return; // a retry is coming
+      const parsed = AnalysisJobSchema.safeParse(job.data);
+      if (!parsed.success) return;
+      const data = parsed.data;
+      const text = err.message === STALLED_TOO_OFTEN
+        ? `Sorry — /${data.analysis} could not finish: the workers running it stopped before it was done. Try again, perhaps with smaller options.`
+        : finalErrorText(data.analysis, err);
+      const delivery = await ledger.deliverOnce(data.requestId, () => deps.deliverers(data.target).deliverError(data.target, text));
+      await admission.release(data.requestId, data.target);
+      if (delivery === 'delivered') deps.log.warn({ jobId: job.id, requestId: data.requestId, reason: err.message }, 'job failed outside the processor; the user was told');
+    })().catch((e: unknown) => deps.log.error({ err: e, jobId: job.id }, 'could not report a failed job'));
+  });
 }

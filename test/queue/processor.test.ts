@@ -10,7 +10,7 @@ import type { RunHooks, ThreadJob } from '../../src/queue/analysis-thread.ts';
 import { ResultCache } from '../../src/queue/cache.ts';
 import type { AnalysisJob } from '../../src/queue/jobs.ts';
 import type { JobOutcome } from '../../src/queue/job-status.ts';
-import { cacheIdentity, createProcessor } from '../../src/queue/processor.ts';
+import { cacheIdentity, createProcessor, watchFinalFailures } from '../../src/queue/processor.ts';
 import { bullConnection, queueName, type QueueKind, type QueueRuntime } from '../../src/queue/runtime.ts';
 import { dropRuntime, testRuntime, waitFor } from './support.ts';
 
@@ -158,4 +158,40 @@ test('a request already delivered (a replay of an old job) posts nothing', async
   const job = await finished('light', 'r-p7');
   assert.equal((job.returnvalue as JobOutcome).status, 'already-delivered');
   assert.deepEqual(posts, []);
+});
+
+test('a job that stalls more often than allowed is failed by BullMQ, and the user is still told once', async () => {
+  // A worker that never renews its lock: its job stalls at the first check; with maxStalledCount
+  // 0 BullMQ marks it and fails it when it is picked up again, without running any catch of ours.
+  let release!: () => void;
+  const hung = new Promise<void>((r) => (release = r));
+  const processor = createProcessor({
+    runtime: rt, kind: 'light', deliverers: () => deliverer, analysis: () => light, log: quiet,
+    run: async (job) => {
+      await hung;
+      return resultOf(job, null);
+    },
+  });
+  const w = new Worker(queueName('light'), processor, {
+    connection: bullConnection(rt.redisUrl), prefix: rt.prefix,
+    lockDuration: 500, stalledInterval: 300, maxStalledCount: 0, skipLockRenewal: true,
+    concurrency: 2, // the free slot picks the marked job up again, and BullMQ fails it there
+  });
+  workers.push(w);
+  w.on('error', () => {}); // the late run's "Missing lock" when it finally returns is expected here
+  watchFinalFailures(w, { runtime: rt, deliverers: () => deliverer, log: quiet });
+  await rt.queues.light.add('fourier', jobData('p8'), { jobId: 'r-p8' });
+  try {
+    await waitFor(() => posts.some((p) => p.kind === 'error'), 15_000, 'the failure notice');
+  } finally {
+    release(); // the stuck run finishes late: its result must not be posted on top
+  }
+  const job = (await rt.queues.light.getJob('r-p8'))!;
+  assert.equal(await job.getState(), 'failed');
+  assert.equal(job.failedReason, 'job stalled more than allowable limit');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual(posts.filter((p) => p.kind !== 'progress').map((p) => p.text), [
+    'Sorry — /fourier could not finish: the workers running it stopped before it was done. Try again, perhaps with smaller options.',
+  ]);
+  assert.equal(await rt.redis.zcard(rt.key('channel-jobs', 'web:p8')), 0);
 });
