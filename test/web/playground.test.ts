@@ -64,7 +64,7 @@ describe('the playground in Chromium', { skip }, () => {
   /** The bot message answering the latest command. */
   const lastAnswer = () => page.locator('article.msg.bot').last();
 
-  test('a command typed with autocomplete ends with its figures, after queued → running → done', async () => {
+  test('a command typed with autocomplete ends with its figures, after queued → running → done', async (t) => {
     const input = page.locator('#input');
     await input.click();
     await page.keyboard.type('/corr');
@@ -76,6 +76,7 @@ describe('the playground in Chromium', { skip }, () => {
     await page.keyboard.press('Tab');
     assert.equal(await input.inputValue(), '/correlation sweep_n:');
     await page.keyboard.type('200 n:60');
+    const sentAt = performance.now();
     await page.keyboard.press('Enter');
 
     const answer = lastAnswer();
@@ -83,6 +84,7 @@ describe('the playground in Chromium', { skip }, () => {
     const figures = answer.locator('.figures img');
     assert.equal(await figures.count(), 3);
     await page.waitForFunction(() => Array.from(document.querySelectorAll('article.msg.bot:last-of-type .figures img')).every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth > 300));
+    t.diagnostic(`Enter → figures shown: ${Math.round(performance.now() - sentAt)} ms`);
     assert.equal(await answer.getAttribute('data-reached'), 'queued,running,done');
     assert.equal(await answer.locator('.card.result h2').textContent(), 'Correlation vs. cosine similarity');
     assert.match((await answer.locator('.footer').textContent()) ?? '', /seed \d+/);
