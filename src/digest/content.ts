@@ -43,6 +43,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Greedy decoding always takes the likeliest token. Why does that so often produce dull or repetitive text?',
   },
   embeddings: {
+    headline: { figure: 'mixture' },
+    tryIt: { options: { word1: 'cat', word2: 'dog' }, why: 'two everyday animals: are their embeddings closer than "hello" and "world"?' },
     question: 'If similar words point in similar directions, what does it mean for a model to "mix" two embeddings halfway?',
   },
   hidden: {
