@@ -98,6 +98,7 @@ async function runBatch(rt: QueueRuntime, s: Scenario, count: number, tag: strin
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg()[0]!;
   const rows: string[] = [];
   for (const s of SCENARIOS) {
     for (const workers of WORKER_COUNTS) {
@@ -124,7 +125,9 @@ async function main(): Promise<void> {
       }
     }
   }
-  console.log(`\nQueue throughput — ${CORES} cores (${os.cpus()[0]?.model ?? 'cpu'}), Redis ${config.REDIS_URL}, ${JOBS} jobs per run after a warm-up, each job distinct (no cache hits); ORT_THREADS = cores / workers.\n`);
+  // Other processes on the machine change these numbers a lot: say how busy it was.
+  const load = `load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after`;
+  console.log(`\nQueue throughput — ${CORES} cores (${os.cpus()[0]?.model ?? 'cpu'}, ${load}), Redis ${config.REDIS_URL}, ${JOBS} jobs per run after a warm-up, each job distinct (no cache hits); ORT_THREADS = cores / workers.\n`);
   console.log('| job | workers | jobs | wall (s) | jobs/min | p50 latency (s) | p95 latency (s) |');
   console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
