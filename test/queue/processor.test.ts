@@ -189,7 +189,7 @@ test('a job that stalls more often than allowed is failed by BullMQ, and the use
   const job = (await rt.queues.light.getJob('r-p8'))!;
   assert.equal(await job.getState(), 'failed');
   assert.equal(job.failedReason, 'job stalled more than allowable limit');
-  await new Promise((r) => setTimeout(r, 300));
+  await w.close(); // waits for the late run to return
   assert.deepEqual(posts.filter((p) => p.kind !== 'progress').map((p) => p.text), [
     'Sorry — /fourier could not finish: the workers running it stopped before it was done. Try again, perhaps with smaller options.',
   ]);
