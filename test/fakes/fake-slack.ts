@@ -9,7 +9,7 @@
 // It also plays Slack's side of HTTP mode: `signedSlashCommand` posts a slash command to the
 // bot with a v0 signature (or a forged or stale one).
 import { createHmac, randomBytes } from 'node:crypto';
-import type http from 'node:http';
+import http from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { RecordingServer, type RecordedRequest, type Reply } from './recording-server.ts';
 
@@ -276,27 +276,38 @@ export function slackSignature(secret: string, timestamp: number, body: string):
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
+/** Keep-alive, unbounded: Slack's side of the conversation should never be the bottleneck. */
+const slackSide = new http.Agent({ keepAlive: true, maxSockets: Infinity });
+
 /** POST a slash command to the bot's /slack/events as Slack does (form body, signed headers). */
-export async function signedSlashCommand(url: string, signingSecret: string, fields: Record<string, string>, opts: SignedPostOptions = {}): Promise<{ status: number; body: any; ms: number }> {
+export function signedSlashCommand(url: string, signingSecret: string, fields: Record<string, string>, opts: SignedPostOptions = {}): Promise<{ status: number; body: any; ms: number }> {
   const body = new URLSearchParams(fields).toString();
   const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
-  const t0 = performance.now();
-  const res = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      'x-slack-request-timestamp': String(timestamp),
-      'x-slack-signature': slackSignature(opts.secret ?? signingSecret, timestamp, body),
-    },
-    body,
+  const headers = {
+    'content-type': 'application/x-www-form-urlencoded',
+    'content-length': String(Buffer.byteLength(body)),
+    'x-slack-request-timestamp': String(timestamp),
+    'x-slack-signature': slackSignature(opts.secret ?? signingSecret, timestamp, body),
+  };
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const req = http.request(url, { method: 'POST', agent: slackSide, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const ms = performance.now() - t0;
+        const text = Buffer.concat(chunks).toString('utf8');
+        let parsed: any = text;
+        try {
+          parsed = text ? JSON.parse(text) : undefined;
+        } catch {
+          /* not JSON: keep the text */
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed, ms });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
   });
-  const text = await res.text();
-  const ms = performance.now() - t0;
-  let parsed: any = text;
-  try {
-    parsed = text ? JSON.parse(text) : undefined;
-  } catch {
-    /* not JSON: keep the text */
-  }
-  return { status: res.status, body: parsed, ms };
 }

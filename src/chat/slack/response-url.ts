@@ -1,6 +1,8 @@
 // The slash command's response_url updates the ephemeral "queued" note. Slack allows it 5 uses
-// in 30 minutes, so progress gets a budget and the final "posted" note keeps one use in reserve.
+// in 30 minutes: one may go to the bot (its answer when dispatch outlasted the ack budget), one
+// is kept for the final "posted" note, and progress gets the rest.
 export const RESPONSE_URL_USES = 5;
+const RESERVED_FOR_FRONT = 1;
 const RESERVED_FOR_FINAL = 1;
 const TRACKED_MAX = 1000;
 
@@ -10,12 +12,12 @@ export class ResponseUrlBudget {
 
   /** Take one use for a progress update, leaving the reserved final use untouched. */
   takeForProgress(url: string): boolean {
-    return this.take(url, RESPONSE_URL_USES - RESERVED_FOR_FINAL);
+    return this.take(url, RESPONSE_URL_USES - RESERVED_FOR_FRONT - RESERVED_FOR_FINAL);
   }
 
   /** Take the final use and forget the URL: nothing is sent to it afterwards. */
   takeFinal(url: string): boolean {
-    const ok = this.take(url, RESPONSE_URL_USES);
+    const ok = this.take(url, RESPONSE_URL_USES - RESERVED_FOR_FRONT);
     this.used.delete(url);
     return ok;
   }
