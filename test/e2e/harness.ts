@@ -39,6 +39,8 @@ export interface Rig {
 
 export interface RigOptions {
   workers?: number;
+  /** How the bot talks to Slack: signed HTTP requests (default) or Socket Mode. */
+  slackMode?: 'http' | 'socket';
   /** Extra environment for the bot and workers. */
   env?: Record<string, string>;
   workerEnv?: Record<string, string>;
@@ -51,7 +53,8 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const env: Record<string, string> = {
     REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info',
     DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DISCORD_APP_ID: discord.applicationId,
-    SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl, SLACK_APP_TOKEN: '',
+    SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl,
+    SLACK_APP_TOKEN: opts.slackMode === 'socket' ? slack.appToken : '',
     // Tests send many commands from one user and channel; the limits have tests of their own.
     RATE_LIMIT_COUNT: '10000', CHANNEL_MAX_JOBS: '10000',
     PROGRESS_INTERVAL_MS: '200', JOB_BACKOFF_MS: '200',

@@ -67,3 +67,24 @@ describe('Slack end to end (bot + worker + Redis + fake Slack)', () => {
     assert.ok(res.body.text.includes('&lt;!channel&gt;'), res.body.text);
   });
 });
+
+describe('Slack end to end in Socket Mode (bot + worker + Redis + fake Slack over ws://)', () => {
+  let rig: Rig;
+  before(async () => {
+    rig = await startRig({ slackMode: 'socket' });
+  });
+  after(async () => rig?.close());
+
+  test('a slash command envelope is acked with the queued note and the result is uploaded once', async () => {
+    assert.ok(rig.bot.logs.some((l) => l.msg === 'slack: connected in Socket Mode'));
+    const fields = rig.slack.slashCommand({ text: 'correlation n:20 sweep_n:50 sweep_steps:5 seed:31' });
+    const ack = await rig.slack.sendSlashCommand(fields);
+    assert.equal(ack.payload.response_type, 'ephemeral');
+    assert.match(ack.payload.text, /queued/);
+    const posted = await rig.slack.waitFor(() => rig.slack.messages.find((m) => m.files.length > 0), 60_000, 'the result');
+    await sleep(1_000);
+    assert.equal(rig.slack.messages.filter((m) => m.files.length > 0).length, 1);
+    assert.equal(posted.channel, fields.channel_id);
+    assert.match(posted.text, /_seed 31 · /);
+  });
+});
