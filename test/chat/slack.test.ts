@@ -143,6 +143,19 @@ describe('Slack front, HTTP mode (Bolt HTTPReceiver)', () => {
     assert.match(m.text, /`\/lab help` lists them/);
   });
 
+  test('a queued note shown in the ack is not overwritten when dispatch then outlasts the budget', async () => {
+    h.next = async (req) => {
+      await req.showQueued?.(4);
+      await new Promise((r) => setTimeout(r, 500)); // e.g. BullMQ's add is slow
+      return { kind: 'queued', jobId: 'j', position: 4 };
+    };
+    const fields = slack.slashCommand({ text: 'correlation' });
+    const res = await signedSlashCommand(url, slack.signingSecret, fields);
+    assert.match(res.body.text, /queued — position 4 in line/);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(slack.responsesTo(fields.response_url!), [], 'nothing replaced the note');
+  });
+
   test('a cache hit says so in the ack', async () => {
     h.next = async (req) => {
       await req.showQueued?.(0);

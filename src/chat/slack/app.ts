@@ -69,11 +69,17 @@ export async function startSlackBot(opts: SlackBotOptions): Promise<RunningSlack
         await respond({ ...msg, replace_original: true });
       }
     };
-    const holding = setTimeout(() => void answer({ response_type: 'ephemeral', text: '⏳ Working on it…' }).catch(() => {}), opts.ackBudgetMs ?? ACK_BUDGET_MS);
+    const holding = setTimeout(() => {
+      if (!acked) void answer({ response_type: 'ephemeral', text: '⏳ Working on it…' }).catch(() => {});
+    }, opts.ackBudgetMs ?? ACK_BUDGET_MS);
     // Dispatch shows "queued" (the usual first answer) before the job is visible to workers.
-    const outcome = await dispatch(command, opts, (position) => answer(queuedNote(position, command)));
+    let queuedShown = false;
+    const outcome = await dispatch(command, opts, (position) => {
+      queuedShown = true;
+      return answer(queuedNote(position, command));
+    });
     clearTimeout(holding);
-    if (outcome.kind !== 'queued' || !acked) await answer(slackAnswer(outcome, command));
+    if (!(outcome.kind === 'queued' && queuedShown)) await answer(slackAnswer(outcome, command));
   });
   // "@substack-lab" in a channel: point to the command, in the thread of the mention.
   app.event('app_mention', async ({ event, say }) => {
