@@ -97,6 +97,23 @@ async function runBatch(rt: QueueRuntime, s: Scenario, count: number, tag: strin
 
 const pct = (xs: number[], p: number) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
 
+/** CPU seconds a process (all its threads) has used, from /proc (Linux); undefined elsewhere. */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = await fs.readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks (USER_HZ = 100)
+  } catch {
+    return undefined;
+  }
+}
+
+async function workersCpu(children: ChildProcess[]): Promise<number | undefined> {
+  const all = await Promise.all(children.map((c) => cpuSeconds(c.pid)));
+  return all.some((x) => x === undefined) ? undefined : all.reduce((a, b) => a! + b!, 0);
+}
+
 async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
   const rows: string[] = [];
@@ -111,9 +128,13 @@ async function main(): Promise<void> {
         await waitForWorkers(rt, s.queues as 'light' | 'model', children);
         // Warm-up: the first job per thread loads modules, fonts and (for GPT-2) the model.
         await runBatch(rt, s, 2 * workers, 'warm', 10_000);
+        const cpuBefore = await workersCpu(children);
         const { wallMs, latencies } = await runBatch(rt, s, JOBS, 'run', 0);
+        const cpuAfter = await workersCpu(children);
         const perMin = (JOBS / wallMs) * 60_000;
-        rows.push(`| ${s.name} | ${workers} | ${JOBS} | ${(wallMs / 1000).toFixed(1)} | **${perMin.toFixed(0)}** | ${(pct(latencies, 0.5) / 1000).toFixed(1)} | ${(pct(latencies, 0.95) / 1000).toFixed(1)} |`);
+        // How many cores the workers kept busy: near the machine's core count, more workers cannot help.
+        const cores = cpuBefore !== undefined && cpuAfter !== undefined ? ((cpuAfter - cpuBefore) / (wallMs / 1000)).toFixed(2) : 'n/a';
+        rows.push(`| ${s.name} | ${workers} | ${JOBS} | ${(wallMs / 1000).toFixed(1)} | **${perMin.toFixed(0)}** | ${(pct(latencies, 0.5) / 1000).toFixed(1)} | ${(pct(latencies, 0.95) / 1000).toFixed(1)} | ${cores} |`);
         console.error(rows.at(-1));
       } finally {
         for (const c of children) c.kill('SIGTERM');
@@ -128,8 +149,8 @@ async function main(): Promise<void> {
   // Other processes on the machine change these numbers a lot: say how busy it was.
   const load = `load average ${loadBefore.toFixed(1)} before, ${os.loadavg()[0]!.toFixed(1)} after`;
   console.log(`\nQueue throughput — ${CORES} cores (${os.cpus()[0]?.model ?? 'cpu'}, ${load}), Redis ${config.REDIS_URL}, ${JOBS} jobs per run after a warm-up, each job distinct (no cache hits); ORT_THREADS = cores / workers.\n`);
-  console.log('| job | workers | jobs | wall (s) | jobs/min | p50 latency (s) | p95 latency (s) |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| job | workers | jobs | wall (s) | jobs/min | p50 latency (s) | p95 latency (s) | worker CPU (cores busy) |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
 }
 
