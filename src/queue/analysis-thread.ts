@@ -70,12 +70,14 @@ export class AnalysisThread {
   private worker: Worker | undefined;
   private ready: Promise<void> | undefined;
   private running: Running | undefined;
+  /** Taken synchronously by run(), before it awaits start(): a pool never hands one thread two jobs. */
+  private reserved = false;
   private nextId = 1;
 
   constructor(private readonly init: ThreadInit, private readonly events: ThreadEvents = {}) {}
 
   get busy(): boolean {
-    return this.running !== undefined;
+    return this.reserved || this.running !== undefined;
   }
 
   /** Start the thread (idempotent); resolves once its modules are loaded. */
@@ -141,8 +143,13 @@ export class AnalysisThread {
 
   /** Run one analysis. One job at a time per thread; the caller (a pool) guarantees that. */
   async run(job: ThreadJob, hooks: RunHooks): Promise<AnalysisResult> {
-    if (this.running) throw new Error('analysis thread is busy');
-    await this.start();
+    if (this.busy) throw new Error('analysis thread is busy');
+    this.reserved = true;
+    try {
+      await this.start();
+    } finally {
+      this.reserved = false;
+    }
     const worker = this.worker!;
     const cancel = new SharedArrayBuffer(4);
     const flag = new Int32Array(cancel);

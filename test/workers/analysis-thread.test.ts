@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { OptionError } from '../../src/analyses/types.ts';
-import { AnalysisThread, JobCancelledError, JobTimeoutError } from '../../src/queue/analysis-thread.ts';
+import { AnalysisThread, JobCancelledError, JobTimeoutError, ThreadPool } from '../../src/queue/analysis-thread.ts';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const exits: { code: number; running: boolean }[] = [];
@@ -70,4 +70,20 @@ test('a run past its timeout is stopped by replacing the thread; the next run wo
   const r = await thread.run({ analysis: 'correlation', options: { n: 20, sweep_n: 50, sweep_steps: 5, seed: 1 } }, { progress: () => {}, timeoutMs: 60_000 });
   assert.equal(r.seed, 1);
   assert.deepEqual(exits, [], 'a replaced thread does not report as crashed');
+});
+
+test('a pool given two jobs in the same tick runs them on two threads and settles both', { timeout: 60_000 }, async () => {
+  const pool = new ThreadPool(2, () => new AnalysisThread({ ortThreads: 1, warmModel: false }));
+  try {
+    // No start() first: both run() calls must reserve their thread before awaiting its start.
+    const hooks = { progress: () => {}, timeoutMs: 60_000 };
+    const [a, b] = await Promise.all([
+      pool.run({ analysis: 'correlation', options: { n: 30 } }, hooks),
+      pool.run({ analysis: 'correlation', options: { n: 40 } }, hooks),
+    ]);
+    assert.equal(a.options.n, 30);
+    assert.equal(b.options.n, 40);
+  } finally {
+    await pool.terminate();
+  }
 });
