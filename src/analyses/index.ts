@@ -1,27 +1,27 @@
 // The analyses, one module per post. Adding a post's analysis = one module + one line here.
 import type { Analysis } from './types.ts';
-import { embeddingsAnalysis } from './embeddings.ts';
-import { logitsAnalysis } from './logits.ts';
-import { heatmapAnalysis } from './heatmap.ts';
 import { tokensAnalysis } from './tokens.ts';
+import { heatmapAnalysis } from './heatmap.ts';
+import { logitsAnalysis } from './logits.ts';
+import { embeddingsAnalysis } from './embeddings.ts';
 import { correlationAnalysis } from './correlation.ts';
-import { fourierAnalysis } from './fourier.ts';
 import { zipfAnalysis } from './zipf.ts';
+import { fourierAnalysis } from './fourier.ts';
 import { hiddenAnalysis } from './hidden.ts';
 import { attentionAnalysis } from './attention.ts';
 import { mlpAnalysis } from './mlp.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
-  correlationAnalysis,
-  fourierAnalysis,
   heatmapAnalysis,
-  zipfAnalysis,
-  hiddenAnalysis,
   logitsAnalysis,
+  embeddingsAnalysis,
+  correlationAnalysis,
+  zipfAnalysis,
+  fourierAnalysis,
+  hiddenAnalysis,
   attentionAnalysis,
   mlpAnalysis,
-  embeddingsAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {
