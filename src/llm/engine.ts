@@ -193,9 +193,12 @@ class OnnxEngine implements Engine {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
       executionMode: 'sequential',
-      // Each session has its own arena, which would keep every block's peak activations (its
-      // T×T attention included) for the process's life: 14 arenas hold gigabytes at 1024 tokens.
+      // Each session has its own arena, which would keep every block's peak activations for the
+      // process's life (+1 GB for gpt2 after one 1024-token run). Without arenas buffers come
+      // from malloc and are shared across sessions; it costs some page faults on long inputs.
       enableCpuMemArena: false,
+      // With no arena, a per-run memory pattern is one big malloc per run: more faults, higher peak.
+      enableMemPattern: false,
       // Each session has its own intra-op pool; threads that spin after one session's work
       // steal the cores the next session needs (measured: 1.1 s instead of 66 ms at 16 tokens).
       extra: { session: { intra_op: { allow_spinning: '0' } } },

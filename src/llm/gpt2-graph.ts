@@ -145,6 +145,9 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
   // gelu_new (tanh approximation), exactly Hugging Face's:
   // 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), in the node order onnxruntime fuses to FastGelu.
   function geluNew(x: string, out: string): string {
+    // No hook lies inside, so the fused op always replaces these nodes (onnxruntime's own FastGelu
+    // fusion gives up when the output is a graph output, i.e. whenever mlp.hook_post is wanted).
+    fusions.push({ first: g.nodes.length, last: g.nodes.length + 7, node: { op: 'FastGelu', domain: 'com.microsoft', inputs: [x], outputs: [out], name: `${out}.fused` } });
     const cube = g.op('Pow', [x, c.three], `${out}.cube`);
     const cubeTerm = g.op('Mul', [cube, c.geluCoef], `${out}.cube_term`);
     const inner = g.op('Add', [x, cubeTerm], `${out}.inner`);
