@@ -144,14 +144,22 @@ test('channel admins subscribe; one digest per period, different posts, across a
   await new Promise((r) => setTimeout(r, (CRON_SECONDS + 1) * 1000));
   assert.deepEqual({ discord: discordDigests().length, slack: slackDigests().length }, before, 'nothing is posted without a worker');
   workers.push(await startDigestWorker({ log }), await startDigestWorker({ log }));
-  await waitFor(() => discordDigests().length >= 3 && slackDigests().length >= 3, 45_000, 'two more periods of digests');
-
-  const discordTitles = discordDigests().map((m) => m.embeds[0].title as string);
-  assert.deepEqual(discordTitles.slice(0, 3), [title('correlation'), title('zipf'), title('fourier')], 'the rotation moves one post per period');
-  const slackTitles = slackDigests().map((m) => /\|([^>]+)>\*/.exec(m.text)?.[1]);
-  assert.deepEqual(slackTitles.slice(0, 3), [title('correlation'), title('zipf'), title('fourier')]);
-  // One message per period and channel, even with two workers taking jobs.
+  // Two workers may work on consecutive periods at once, so arrival order need not be period
+  // order: wait for the third post of the rotation, then read the posts in period order.
   const periodIn = (text: string) => /· (\d{4}-\d\d-\d\dT[\d:]+)/.exec(text)?.[1];
+  const discordByPeriod = () => discordDigests()
+    .map((m) => ({ period: periodIn(m.embeds[0].footer.text) ?? '', title: m.embeds[0].title as string }))
+    .sort((a, b) => a.period.localeCompare(b.period));
+  const slackByPeriod = () => slackDigests()
+    .map((m) => ({ period: periodIn(m.text) ?? '', title: /\|([^>]+)>\*/.exec(m.text)?.[1] }))
+    .sort((a, b) => a.period.localeCompare(b.period));
+  const hasThird = (posts: { title?: string }[]) => posts.some((p) => p.title === title('fourier'));
+  await waitFor(() => hasThird(discordByPeriod()) && hasThird(slackByPeriod()), 45_000, 'two more periods of digests');
+
+  const rotationStart = [title('correlation'), title('zipf'), title('fourier')];
+  assert.deepEqual(discordByPeriod().slice(0, 3).map((p) => p.title), rotationStart, 'the rotation moves one post per period');
+  assert.deepEqual(slackByPeriod().slice(0, 3).map((p) => p.title), rotationStart);
+  // One message per period and channel, even with two workers taking jobs.
   for (const periods of [discordDigests().map((m) => periodIn(m.embeds[0].footer.text)), slackDigests().map((m) => periodIn(m.text))]) {
     assert.ok(periods.every(Boolean));
     assert.equal(new Set(periods).size, periods.length, `one digest per period: ${periods.join(', ')}`);
