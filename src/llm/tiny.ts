@@ -7,6 +7,7 @@ import { config as appConfig } from '../config.ts';
 import { gpt2TensorShapes, TINY_RANDOM_MARKER } from './checkpoint.ts';
 import { writeSafetensors, type TensorToWrite } from './safetensors.ts';
 import type { GPT2Config, Tensor } from './types.ts';
+import { mulberry32 } from './generate.ts';
 
 export const TINY_VOCAB_SIZE = 50257;
 /** Bump when the generated values change, so cached copies are regenerated. */
@@ -54,17 +55,6 @@ function checkOptions(o: Required<TinyOptions>): void {
   }
 }
 
-/** mulberry32: small, fast, and the same on every platform. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Fill `out` with N(mean, std²) draws by Marsaglia's polar method, inlined: a GPT-2-small-shaped

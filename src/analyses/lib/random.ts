@@ -2,17 +2,10 @@
 // that every result reports. mulberry32 is a small, well-tested 32-bit generator; normal
 // samples come from the Box–Muller transform.
 
-/** Uniform numbers in [0, 1) from a 32-bit seed (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Uniform numbers in [0, 1) from a 32-bit seed: the same generator the engine samples with.
+import { mulberry32 } from '../../llm/generate.ts';
+
+export { mulberry32 };
 
 export interface Rng {
   /** Uniform in [0, 1). */
