@@ -2,7 +2,9 @@
 // Every hook point of DESIGN.md §4 is a value of the same name, so requesting a hook means adding
 // a graph output and patching one means cutting the list there (segments.ts). Weights are
 // referenced by their Hugging Face names without `transformer.` ("h.3.attn.c_attn.weight");
-// small constants (shapes, ε, the GELU coefficients) live in `constants`.
+// small constants (shapes, ε, the GELU coefficients) live in `constants`. Attention and GELU
+// also register fused replacements (onnxruntime's Attention and FastGelu) that segments.ts uses
+// whenever no hook inside them is wanted; the primitive nodes stay the readable definition.
 //
 // B = batch, T = positions, d = n_embd, H = n_head, dh = d / H, m = n_inner, V = vocab_size.
 // The token and position embeddings are a gather done in JS (engine.ts); the graph starts at

@@ -23,7 +23,6 @@ export interface HookInfo {
   value: string | null;
 }
 
-export const EMBED_HOOKS = ['hook_embed', 'hook_pos_embed'] as const;
 /** The residual stream entering block 0, fed to the ONNX graph from JS. */
 export const GRAPH_INPUT = 'blocks.0.hook_resid_pre';
 
@@ -66,10 +65,6 @@ export function hookInfos(config: GPT2Config): HookInfo[] {
   add('unembed.hook_in', 'pos', ['batch', 'pos', d]);
   add('logits', 'pos', ['batch', 'pos', config.vocab_size]);
   return list;
-}
-
-export function concreteShape(shape: Dim[], batch: number, pos: number): number[] {
-  return shape.map((d) => (d === 'batch' ? batch : d === 'pos' ? pos : d));
 }
 
 function globToRegExp(glob: string): RegExp {
