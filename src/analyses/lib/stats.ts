@@ -29,6 +29,12 @@ export function cosineSimilarity(x: Vec, y: Vec): number {
  * Σ(x−x̄)(y−ȳ) / √(Σ(x−x̄)² Σ(y−ȳ)²). NaN when either variable is constant.
  */
 export function pearson(x: Vec, y: Vec): number {
+  const { sxy, sxx, syy } = centredSums(x, y);
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+/** Means and the sums of centred cross-products and squares that correlation and OLS share. */
+function centredSums(x: Vec, y: Vec): { mx: number; my: number; sxy: number; sxx: number; syy: number } {
   assertSameLength(x, y);
   const mx = mean(x);
   const my = mean(y);
@@ -42,7 +48,7 @@ export function pearson(x: Vec, y: Vec): number {
     sxx += dx * dx;
     syy += dy * dy;
   }
-  return sxy / Math.sqrt(sxx * syy);
+  return { mx, my, sxy, sxx, syy };
 }
 
 export interface LinearFit {
@@ -56,18 +62,7 @@ export interface LinearFit {
 export function linearFit(x: Vec, y: Vec): LinearFit {
   assertSameLength(x, y);
   if (x.length < 2) throw new Error('linearFit: need at least two points');
-  const mx = mean(x);
-  const my = mean(y);
-  let sxy = 0;
-  let sxx = 0;
-  let syy = 0;
-  for (let i = 0; i < x.length; i++) {
-    const dx = x[i] - mx;
-    const dy = y[i] - my;
-    sxy += dx * dy;
-    sxx += dx * dx;
-    syy += dy * dy;
-  }
+  const { mx, my, sxy, sxx, syy } = centredSums(x, y);
   const slope = sxy / sxx;
   return { slope, intercept: my - slope * mx, r2: syy === 0 ? 1 : (sxy * sxy) / (sxx * syy) };
 }
