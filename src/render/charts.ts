@@ -3,7 +3,7 @@
 // Generic on purpose: analyses pass numbers and labels, never Chart.js details.
 import type { ChartConfiguration, ChartDataset, ScaleOptions } from 'chart.js';
 import { colorbarWidth, type Annotation, type OverlayOptions } from './chart-overlays.ts';
-import { colorLimits, colormap, rgbCss, type ColormapName } from './colormaps.ts';
+import { colorLimits, colormap, finiteExtent, rgbCss, type ColormapName } from './colormaps.ts';
 import { seriesColor, theme, withAlpha } from './theme.ts';
 import { powerOfTenLabel } from './ticks.ts';
 
@@ -468,7 +468,7 @@ export interface Histogram {
 export function histogram(values: ArrayLike<number>, opts: { bins?: number; range?: [number, number]; density?: boolean } = {}): Histogram {
   const bins = opts.bins ?? 50;
   if (!Number.isInteger(bins) || bins < 1 || bins > 10_000) fail('histogram', `bins must be an integer in 1–10000 (got ${bins})`);
-  let [lo, hi] = opts.range ?? finiteRange(values);
+  let [lo, hi] = opts.range ?? finiteExtent(values);
   if (!(hi > lo)) [lo, hi] = [lo - 0.5, hi + 0.5];
   const width = (hi - lo) / bins;
   const counts = new Array<number>(bins).fill(0);
@@ -483,25 +483,13 @@ export function histogram(values: ArrayLike<number>, opts: { bins?: number; rang
   return { edges: Array.from({ length: bins + 1 }, (_, i) => lo + i * width), counts };
 }
 
-function finiteRange(values: ArrayLike<number>): [number, number] {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isFinite(v)) {
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-  }
-  return lo <= hi ? [lo, hi] : [0, 1];
-}
 
 /** Histograms (matplotlib's hist) as filled step outlines, so several distributions overlay. */
 export function histogramChart(opts: HistogramOptions): ChartConfiguration {
   const b = 'histogramChart';
   if (!opts.series.length) fail(b, 'series must not be empty');
   const raw = opts.series.map((s) => s.values ?? fail(b, `series "${s.label}" needs raw values`));
-  const range = opts.range ?? finiteRange(raw.flatMap((v) => Array.from(v)));
+  const range = opts.range ?? finiteExtent(raw.flatMap((v) => Array.from(v)));
   const fillAlpha = opts.series.length > 1 ? 0.3 : 0.5;
   const datasets = opts.series.map((s, i) => {
     const { edges, counts } = histogram(raw[i], { bins: opts.bins, range, density: opts.density });

@@ -2,6 +2,7 @@
 // attention patterns, per-layer histograms. Cells are coloured into an ImageData once and scaled
 // with nearest-neighbour; larger-than-screen matrices are block-averaged first so no row is lost.
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { figureCanvas } from './canvas.ts';
 import { colorLimits, colormapLut, contrastingText, type ColormapName } from './colormaps.ts';
 import { ensureFonts } from './fonts.ts';
 import { encodeCanvas } from './png.ts';
@@ -322,13 +323,8 @@ export function drawColorbar(ctx: SKRSContext2D, lut: Uint8Array, vmin: number, 
 export async function renderMatrix(o: MatrixOptions & { width?: number; height?: number }): Promise<Buffer> {
   const width = o.width ?? theme.width;
   const height = o.height ?? theme.height;
-  const dpr = theme.pixelRatio;
-  const canvas = createCanvas(Math.round(width * dpr), Math.round(height * dpr));
-  const ctx = canvas.getContext('2d');
-  ctx.scale(dpr, dpr);
-  ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, width, height);
-  drawMatrix(ctx, o, { x: 0, y: 0, width, height }, dpr);
+  const { canvas, ctx } = figureCanvas(width, height);
+  drawMatrix(ctx, o, { x: 0, y: 0, width, height }, theme.pixelRatio);
   return encodeCanvas(canvas);
 }
 

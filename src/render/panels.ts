@@ -1,7 +1,7 @@
 // Several charts and matrix images in one PNG, on a grid (matplotlib's subplots): each chart is
 // drawn by Chart.js on its own canvas and composed; matrices draw straight into their cell.
-import { createCanvas } from '@napi-rs/canvas';
 import type { ChartConfiguration } from 'chart.js';
+import { figureCanvas } from './canvas.ts';
 import { drawChart } from './chart.ts';
 import { drawMatrix, type MatrixOptions } from './image.ts';
 import { encodeCanvas } from './png.ts';
@@ -54,11 +54,7 @@ export function panelBoxes(n: number, layout: PanelLayout = {}) {
 export async function renderPanels(panels: Panel[], layout: PanelLayout = {}): Promise<Buffer> {
   const { width, height, boxes } = panelBoxes(panels.length, layout);
   const dpr = theme.pixelRatio;
-  const canvas = createCanvas(Math.round(width * dpr), Math.round(height * dpr));
-  const ctx = canvas.getContext('2d');
-  ctx.scale(dpr, dpr);
-  ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, width, height);
+  const { canvas, ctx } = figureCanvas(width, height);
   if (layout.title) {
     ctx.fillStyle = theme.foreground;
     ctx.font = `bold ${theme.titleSize + 2}px ${theme.fontFamily}`;

@@ -1,6 +1,7 @@
 // Text heatmaps (the /heatmap post): each token drawn as monospace text on a box coloured by its
 // value, wrapped like running text, with a colour bar explaining the colours.
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
+import { figureCanvas } from './canvas.ts';
 import { colorLimits, colormap, colormapLut, contrastingText, rgbCss, type ColormapName, type RGB } from './colormaps.ts';
 import { ensureFonts } from './fonts.ts';
 import { encodeCanvas } from './png.ts';
@@ -135,13 +136,8 @@ export function layoutTextHeatmap(o: TextHeatmapOptions, ctx?: SKRSContext2D): T
 
 /** A text heatmap as a PNG at 2× density. */
 export async function renderTextHeatmap(o: TextHeatmapOptions): Promise<Buffer> {
-  const dpr = theme.pixelRatio;
   const layout = layoutTextHeatmap(o);
-  const canvas = createCanvas(Math.round(layout.width * dpr), Math.round(layout.height * dpr));
-  const ctx = canvas.getContext('2d');
-  ctx.scale(dpr, dpr);
-  ctx.fillStyle = theme.background;
-  ctx.fillRect(0, 0, layout.width, layout.height);
+  const { canvas, ctx } = figureCanvas(layout.width, layout.height);
   if (o.title) {
     ctx.fillStyle = theme.foreground;
     ctx.font = `bold ${theme.titleSize}px ${theme.fontFamily}`;
