@@ -5,7 +5,7 @@ import {
   barChart, decimateMinMax, histogram, histogramChart, lineChart, linearFit, scatterChart, seriesPoints, stemChart, twinAxesChart,
 } from '../../src/render/charts.ts';
 import { theme } from '../../src/render/theme.ts';
-import { checkFigure, inkIn, medianMs } from './helpers.ts';
+import { checkFigure, medianMs } from './helpers.ts';
 
 const size = { width: theme.width, height: theme.height };
 const wave = Array.from({ length: 300 }, (_, i) => Math.sin(i / 20));

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { colormap } from '../../src/render/colormaps.ts';
-import { decodePng } from '../../src/render/png.ts';
 import { layoutTextHeatmap, renderTextHeatmap, type TextHeatmapOptions } from '../../src/render/text-heatmap.ts';
 import { theme } from '../../src/render/theme.ts';
 import { BACKGROUND, checkFigure } from './helpers.ts';
