@@ -10,7 +10,7 @@ import type { QueueRuntime } from '../../src/queue/runtime.ts';
 import { FakeDiscord } from '../fakes/fake-discord.ts';
 import { FakeSlack } from '../fakes/fake-slack.ts';
 import { dropRuntime, REDIS_URL, testRuntime } from '../queue/support.ts';
-import { spawnWorker, stopWorker, type WorkerProcess } from '../workers/support.ts';
+import { collectJsonLines, spawnWorker, stopWorker, type WorkerProcess } from '../workers/support.ts';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -98,21 +98,9 @@ export async function startRig(opts: RigOptions = {}): Promise<Rig> {
 function spawnBot(env: Record<string, string>): BotProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/bot.ts'], { cwd: repo, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const bot: BotProcess = { child, logs: [], exited: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
-  let buf = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buf += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        const entry = JSON.parse(line) as BotProcess['logs'][number];
-        bot.logs.push(entry);
-        if (typeof entry.port === 'number') bot.slackPort = entry.port;
-      } catch {
-        bot.logs.push({ msg: line });
-      }
-    }
+  collectJsonLines(child.stdout!, (entry) => {
+    bot.logs.push(entry);
+    if (typeof entry.port === 'number') bot.slackPort = entry.port;
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));

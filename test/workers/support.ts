@@ -11,7 +11,7 @@ const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 
 export interface WorkerProcess {
   child: ChildProcess;
-  logs: { msg: string; [k: string]: unknown }[];
+  logs: LogEntry[];
   exited: Promise<number | null>;
   /** Resolves when the worker logged "worker ready". */
   ready: Promise<void>;
@@ -33,21 +33,9 @@ export function spawnWorker(prefix: string, env: Record<string, string> = {}): W
   const logs: WorkerProcess['logs'] = [];
   let readyResolve!: () => void;
   const ready = new Promise<void>((r) => (readyResolve = r));
-  let buf = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    buf += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      try {
-        const entry = JSON.parse(line) as WorkerProcess['logs'][number];
-        logs.push(entry);
-        if (entry.msg === 'worker ready') readyResolve();
-      } catch {
-        logs.push({ msg: line });
-      }
-    }
+  collectJsonLines(child.stdout!, (entry) => {
+    logs.push(entry);
+    if (entry.msg === 'worker ready') readyResolve();
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
@@ -60,6 +48,28 @@ export function spawnWorker(prefix: string, env: Record<string, string> = {}): W
   ]);
   readyOrDead.catch(() => {});
   return { child, logs, exited, ready: readyOrDead };
+}
+
+export type LogEntry = { msg: string; [k: string]: unknown };
+
+/** Each line a child process logs (pino JSON; other lines as { msg }), as it arrives. */
+export function collectJsonLines(stream: NodeJS.ReadableStream, onEntry: (entry: LogEntry) => void): void {
+  let buf = '';
+  stream.on('data', (chunk: Buffer) => {
+    buf += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      let entry: LogEntry;
+      try {
+        entry = { msg: '', ...JSON.parse(line) };
+      } catch {
+        entry = { msg: line };
+      }
+      onEntry(entry);
+    }
+  });
 }
 
 /** Stop a worker the test started (by its pid), if it is still running. */
