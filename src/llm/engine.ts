@@ -411,9 +411,10 @@ class OnnxEngine implements Engine {
    * tokens on gpt2), which would otherwise set the process's peak memory.
    */
   private async runUnembed(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, positions: number[]): Promise<Record<string, ort.Tensor>> {
-    const run = (from: number, to: number) => {
+    const run = (from: number, to: number, fetches?: Record<string, ort.Tensor>) => {
       const chunk = BigInt64Array.from(positions.slice(from, to), BigInt);
-      return session.run({ ...feeds, [LOGIT_POSITIONS]: new ort.Tensor('int64', chunk, [chunk.length]) });
+      const withPositions = { ...feeds, [LOGIT_POSITIONS]: new ort.Tensor('int64', chunk, [chunk.length]) };
+      return fetches ? session.run(withPositions, fetches) : session.run(withPositions);
     };
     if (positions.length <= LOGIT_CHUNK) return run(0, positions.length);
     if (session.outputNames.length !== 1 || session.outputNames[0] !== 'logits') {
@@ -425,6 +426,14 @@ class OnnxEngine implements Engine {
     const all = new Float32Array(B * P * V);
     for (let from = 0; from < P; from += LOGIT_CHUNK) {
       const to = Math.min(P, from + LOGIT_CHUNK);
+      if (B === 1) {
+        // A chunk of one sequence is a contiguous range of `all`: onnxruntime writes a provided
+        // output in place, which saves its own chunk buffer and a copy (measured: 490 → 470 ms,
+        // 550 → 490 ms for the 1024-position unembedding). The binding still returns a copy of
+        // its own, dropped at once.
+        await run(from, to, { logits: new ort.Tensor('float32', all.subarray(from * V, to * V), [1, to - from, V]) });
+        continue;
+      }
       const part = (await run(from, to)).logits.data as Float32Array; // [B, to - from, V]
       for (let b = 0; b < B; b++) all.set(part.subarray(b * (to - from) * V, (b + 1) * (to - from) * V), (b * P + from) * V);
     }

@@ -108,3 +108,38 @@ describe('tiny checkpoint with an untied lm_head', () => {
     }
   });
 });
+
+describe('logits for more positions than one unembedding call takes', () => {
+  test('rows either side of a chunk boundary are h · wteᵀ of their own position (batch of 1 and 2)', async () => {
+    const tiny = await writeTinyDir();
+    const engine = await loadEngine(tiny.dir, { threads: 1 });
+    try {
+      const T = 300; // the engine computes logits 128 positions per call
+      const rowA = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % 50257);
+      const rowB = Array.from({ length: T }, (_, i) => (i * 104729 + 7) % 50257);
+      const wte = engine.weight('wte.weight');
+      const [V, d] = wte.dims;
+      for (const batch of [[rowA], [rowA, rowB]]) {
+        const run = await engine.run(batch, { hooks: 'unembed.hook_in' });
+        const h = run.cache.get('unembed.hook_in')!;
+        assert.deepEqual(run.logits!.dims, [batch.length, T, V]);
+        for (let b = 0; b < batch.length; b++) {
+          for (const t of [0, 127, 128, 255, 256, T - 1]) {
+            const x = h.data.subarray((b * T + t) * d, (b * T + t + 1) * d);
+            const want = new Float32Array(V);
+            for (let v = 0; v < V; v++) {
+              let dot = 0;
+              for (let i = 0; i < d; i++) dot += x[i] * wte.data[v * d + i];
+              want[v] = dot;
+            }
+            const got = run.logits!.data.subarray((b * T + t) * V, (b * T + t + 1) * V);
+            assert.ok(maxRelDiff(got, want) < 1e-4, `batch ${batch.length}, row ${b}, position ${t}`);
+          }
+        }
+      }
+    } finally {
+      await engine.dispose();
+      await tiny.cleanup();
+    }
+  });
+});
