@@ -9,9 +9,11 @@
 // model's memory does not slow the other's. The engine is measured twice: with glibc's default
 // malloc, and with MALLOC_MMAP_THRESHOLD_=4194304, which stops glibc from raising its mmap
 // threshold after onnxruntime frees mid-sized buffers and then keeping freed memory in the heap.
-// 4 MiB rather than 128 KiB: buffers of short inputs (up to ~256 tokens on gpt2) stay in the heap
-// at full speed; only long inputs pay page faults (measured: 128 KiB cost 20-60 % at 64-1024
-// tokens; 4 MiB none at 64, ~20 % at 1024, for 2.13× instead of 2.6× peak RSS).
+// 4 MiB rather than 128 KiB: activations of short inputs stay in the heap at full speed, so
+// last-position and full-cache runs up to 256 tokens cost the same as with default malloc; buffers
+// of 4 MiB and more (all-position logits chunks from 64 tokens on, activations of long inputs) pay
+// page faults: measured +5-25 % for all-position logits at 64-256 tokens and +20-25 % at 1024,
+// for 2.09× instead of 2.47× peak RSS (128 KiB cost 20-60 % at every length for 2.07×).
 // The one-graph baseline is measured with onnxruntime's default thread spinning and without it
 // (as the engine runs); the faster of the two is the baseline.
 import { execFileSync } from 'node:child_process';
