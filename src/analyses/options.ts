@@ -38,7 +38,20 @@ interface JsonSchemaProp {
 
 const SAFE_INT = 9007199254740991;
 
-export function describeOptions(schema: z.ZodObject): OptionInfo[] {
+// Schemas never change after definition, and every command validates through them: describe
+// each once (z.toJSONSchema is the costly part of parsing a chat command's options).
+const described = new WeakMap<z.ZodObject, readonly OptionInfo[]>();
+
+export function describeOptions(schema: z.ZodObject): readonly OptionInfo[] {
+  let infos = described.get(schema);
+  if (!infos) {
+    infos = describeSchema(schema);
+    described.set(schema, infos);
+  }
+  return infos;
+}
+
+function describeSchema(schema: z.ZodObject): OptionInfo[] {
   const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as {
     properties?: Record<string, JsonSchemaProp>;
     required?: string[];

@@ -93,7 +93,7 @@ function modelOption(cmd: AnalysisCommand, defaultModel: string): OptionInfo {
 }
 
 /** The options a user can give a command, in the order platforms should list them. */
-export function commandOptions(cmd: CommandDefinition, defaultModel: string): OptionInfo[] {
+export function commandOptions(cmd: CommandDefinition, defaultModel: string): readonly OptionInfo[] {
   if (cmd.kind === 'text') return describeOptions(cmd.options);
   const analysis = cmd.analysis();
   if (!analysis) return [];
