@@ -32,6 +32,22 @@ const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, 
 const ms = (x: number) => x.toFixed(0);
 const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 0.5);
 
+/** Commands sent so far; each one ends as a job once the bot has finished with it. */
+let sent = 0;
+/**
+ * Wait until the bot has finished every command sent so far (the job is enqueued; the queued
+ * note went out before that). A burst is acknowledged long before it is dispatched (Discord's
+ * deferral comes first), so without this the next burst would race the previous one's tail and
+ * measure both.
+ */
+async function settle(rig: Rig): Promise<void> {
+  const end = Date.now() + 30_000;
+  while ((await rig.jobCount()) < sent) {
+    if (Date.now() > end) throw new Error(`the bot did not finish ${sent} commands within 30 s`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 interface AckStats { platform: string; round?: string; n: number; p50: number; p99: number; max: number; late: number; failed: number }
 
 function stats(platform: string, latencies: number[], failed: number): AckStats {
@@ -41,6 +57,8 @@ function stats(platform: string, latencies: number[], failed: number): AckStats 
 
 /** N interactions dispatched in one go; each latency is gateway send → callback received by the fake. */
 async function discordBurst(rig: Rig, n: number): Promise<AckStats> {
+  await settle(rig);
+  sent += n;
   const tokens = Array.from({ length: n }, (_, i) => rig.discord.dispatchInteraction({ command: 'correlation', options: { seed: nextSeed() }, user: { id: String(400000000000000000n + BigInt(i)), username: `reader${i}` } }).token);
   await rig.discord.waitFor(() => tokens.every((t) => rig.discord.interaction(t).acknowledged || rig.discord.find(/\/callback$/).some((r) => r.path.includes(t) && r.status !== 204)), 30_000, 'every deferral');
   const callbacks = new Map(rig.discord.find(/\/callback$/).map((r) => [r.path.split('/').at(-2)!, r]));
@@ -56,6 +74,8 @@ async function discordBurst(rig: Rig, n: number): Promise<AckStats> {
 
 /** N signed slash commands posted at once; each latency is request sent → ack response received. */
 async function slackBurst(rig: Rig, n: number): Promise<AckStats> {
+  await settle(rig);
+  sent += n;
   const results = await Promise.all(
     Array.from({ length: n }, (_, i) => signedSlashCommand(rig.slackEventsUrl, rig.slack.signingSecret, rig.slack.slashCommand({ text: `correlation seed:${nextSeed()}`, user_id: `U${i}` }))),
   );
