@@ -56,7 +56,9 @@ export async function startSlackBot(opts: SlackBotOptions): Promise<RunningSlack
     throw new Error('Slack needs SLACK_SIGNING_SECRET (HTTP mode) or SLACK_APP_TOKEN (Socket Mode) besides SLACK_BOT_TOKEN.');
   }
 
-  const app = new App({ token: opts.SLACK_BOT_TOKEN, receiver, logLevel, clientOptions: slackClientOptions(opts) });
+  // No conversation store: nothing here reads context.conversation, and Bolt's default
+  // in-memory one adds a middleware step (and a map entry) to every request.
+  const app = new App({ token: opts.SLACK_BOT_TOKEN, receiver, logLevel, convoStore: false, clientOptions: slackClientOptions(opts) });
   app.command(SLACK_COMMAND, async ({ command, ack, respond }) => {
     // The first answer is the ack (Slack's 3-second deadline); any later one replaces it
     // through response_url.
