@@ -48,7 +48,31 @@ async function settle(rig: Rig): Promise<void> {
   }
 }
 
-interface AckStats { platform: string; round?: string; n: number; p50: number; p99: number; max: number; late: number; failed: number }
+interface AckStats { platform: string; round?: string; n: number; p50: number; p99: number; max: number; late: number; failed: number; cpuMsPerCommand?: number }
+
+/**
+ * The bot's CPU time so far (user + system, ms), from /proc: steadier than a latency percentile
+ * for telling whether a change made each command cheaper. Undefined where /proc is missing.
+ */
+async function botCpuMs(rig: Rig): Promise<number | undefined> {
+  const stat = await fs.readFile(`/proc/${rig.bot.child.pid}/stat`, 'utf8').catch(() => undefined);
+  if (!stat) return undefined;
+  // Fields after the parenthesised command name; utime and stime are the 14th and 15th overall.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_S;
+}
+/** USER_HZ: 100 on every Linux Node supports. */
+const CLOCK_TICKS_PER_S = 100;
+
+/** One burst, with the bot's CPU time per command from the first send until it has finished them all. */
+async function measured(rig: Rig, n: number, burst: (rig: Rig, n: number) => Promise<AckStats>): Promise<AckStats> {
+  await settle(rig);
+  const cpu0 = await botCpuMs(rig);
+  const stats = await burst(rig, n);
+  await settle(rig);
+  const cpu1 = await botCpuMs(rig);
+  return cpu0 === undefined || cpu1 === undefined ? stats : { ...stats, cpuMsPerCommand: (cpu1 - cpu0) / n };
+}
 
 function stats(platform: string, latencies: number[], failed: number): AckStats {
   const s = [...latencies].sort((a, b) => a - b);
@@ -120,9 +144,9 @@ async function heatmapRuns(rig: Rig, scenario: string, model: string | undefined
 function printAcks(acks: AckStats[]): void {
   const cpu = `${os.availableParallelism()} cores (${os.cpus()[0]?.model ?? 'cpu'}), load average ${os.loadavg()[0]!.toFixed(1)}`;
   console.log(`\nAcknowledgement latency, burst of ${BURST} commands at once, bot process alone — ${cpu}, fakes on loopback, Redis ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'}\n`);
-  console.log('| platform | burst | acked | p50 (ms) | p99 (ms) | max (ms) | ≥ 3 s | failed |');
-  console.log('|---|---|---|---|---|---|---|---|');
-  for (const a of acks) console.log(`| ${a.platform} | ${a.round} | ${a.n}/${BURST} | ${ms(a.p50)} | **${ms(a.p99)}** | ${ms(a.max)} | ${a.late} | ${a.failed} |`);
+  console.log('| platform | burst | acked | p50 (ms) | p99 (ms) | max (ms) | ≥ 3 s | failed | bot CPU per command (ms) |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const a of acks) console.log(`| ${a.platform} | ${a.round} | ${a.n}/${BURST} | ${ms(a.p50)} | **${ms(a.p99)}** | ${ms(a.max)} | ${a.late} | ${a.failed} | ${a.cpuMsPerCommand?.toFixed(2) ?? '–'} |`);
 }
 
 async function main(): Promise<void> {
@@ -140,7 +164,7 @@ async function main(): Promise<void> {
     console.error(`bursts of ${BURST} on each platform…`);
     const acks: AckStats[] = [];
     for (const round of ['first', 'second']) {
-      acks.push({ ...(await discordBurst(rig, BURST)), round }, { ...(await slackBurst(rig, BURST)), round });
+      acks.push({ ...(await measured(rig, BURST, discordBurst)), round }, { ...(await measured(rig, BURST, slackBurst)), round });
     }
     for (const q of Object.values(rig.rt.queues)) await q.obliterate({ force: true });
 
