@@ -7,6 +7,7 @@
 // streaming decoder, so decode([47249]) returns "" and a later decode([222]) returns "😀".
 import bpeRanks from 'gpt-tokenizer/bpeRanks/r50k_base';
 import { encode as bpeEncode, EndOfText } from 'gpt-tokenizer/encoding/r50k_base';
+import { decodeTokenBytes } from './token-bytes.ts';
 
 /** The id of <|endoftext|> in GPT-2's vocabulary. */
 export const END_OF_TEXT_ID = 50256;
@@ -39,14 +40,7 @@ function tokenBytes(id: number): Uint8Array {
 }
 
 export function decode(ids: number[]): string {
-  const parts = ids.map(tokenBytes);
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let offset = 0;
-  for (const p of parts) {
-    bytes.set(p, offset);
-    offset += p.length;
-  }
-  return new TextDecoder('utf-8').decode(bytes);
+  return decodeTokenBytes(ids.map(tokenBytes));
 }
 
 /**

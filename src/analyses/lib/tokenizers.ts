@@ -8,6 +8,8 @@
 //   a UTF-8 character (GPT-2 spends three tokens on many Chinese characters) bleeds into the
 //   next decode. We decode from each token's bytes ourselves, with a fresh decoder per call.
 
+import { decodeTokenBytes } from '../../llm/token-bytes.ts';
+
 export const TOKENIZER_NAMES = ['gpt2', 'gpt4', 'gpt4o'] as const;
 export type TokenizerName = (typeof TOKENIZER_NAMES)[number];
 
@@ -105,16 +107,7 @@ async function build(name: TokenizerName): Promise<Tokenizer> {
     return bytes;
   };
 
-  const decode = (ids: readonly number[]): string => {
-    const parts = ids.map(tokenBytes);
-    const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-    let at = 0;
-    for (const p of parts) {
-      all.set(p, at);
-      at += p.length;
-    }
-    return new TextDecoder('utf-8').decode(all);
-  };
+  const decode = (ids: readonly number[]): string => decodeTokenBytes(ids.map(tokenBytes));
 
   return {
     name,
