@@ -6,15 +6,9 @@ import { OptionError, type AnalysisResult } from '../../src/analyses/types.ts';
 import { disposeEngines, getEngine } from '../../src/llm/provider.ts';
 import type { Engine, Tensor } from '../../src/llm/types.ts';
 import { decodePng } from '../../src/render/png.ts';
+import { logSoftmaxAt } from './reference.ts';
 
 // References written out here, independent of the analysis' helpers.
-function logSoftmaxAt(row: Float32Array, id: number): number {
-  let max = -Infinity;
-  for (const v of row) max = Math.max(max, v);
-  let sum = 0;
-  for (const v of row) sum += Math.exp(v - max);
-  return row[id] - max - Math.log(sum);
-}
 /** numpy.histogram(x, bins=np.linspace(lo, hi, bins + 1), density=True). */
 function npDensity(x: ArrayLike<number>, lo: number, hi: number, bins: number): number[] {
   const counts = new Array<number>(bins).fill(0);
