@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { optionErrorMessage } from './reference.ts';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,6 @@ import { createRng, mulberry32 } from '../../src/analyses/lib/random.ts';
 import { cosineSimilarity, linearFit, mean, pearson } from '../../src/analyses/lib/stats.ts';
 import { parseOptions } from '../../src/analyses/options.ts';
 import { runAnalysis } from '../../src/analyses/run.ts';
-import { OptionError } from '../../src/analyses/types.ts';
 import { writeResult } from '../../src/cli/run.ts';
 import { decodePng } from '../../src/render/png.ts';
 
@@ -138,15 +138,7 @@ describe('/correlation numbers', () => {
 });
 
 describe('/correlation options', () => {
-  const message = (raw: Record<string, unknown>) => {
-    try {
-      parseOptions(Options, raw);
-    } catch (err) {
-      assert.ok(err instanceof OptionError);
-      return err.message;
-    }
-    assert.fail('expected an OptionError');
-  };
+  const message = (raw: Record<string, unknown>) => optionErrorMessage(Options, raw);
 
   test('N out of range, r outside [-1, 1], unknown options', () => {
     assert.equal(message({ n: '2' }), 'n: must be at least 3');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { optionErrorMessage } from './reference.ts';
 import { describe, test } from 'node:test';
 import FFT from 'fft.js';
 import { computeFourier, fourierAnalysis, Options, phaseLabel } from '../../src/analyses/fourier.ts';
@@ -7,7 +8,6 @@ import { createRng } from '../../src/analyses/lib/random.ts';
 import { fft, loopDft, maxAbsDifference } from '../../src/analyses/lib/spectrum.ts';
 import { parseOptions } from '../../src/analyses/options.ts';
 import { runAnalysis } from '../../src/analyses/run.ts';
-import { OptionError } from '../../src/analyses/types.ts';
 import { decodePng } from '../../src/render/png.ts';
 
 const defaults = () => parseOptions(Options, {});
@@ -136,15 +136,7 @@ describe('/fourier numbers', () => {
 });
 
 describe('/fourier options', () => {
-  const message = (raw: Record<string, unknown>) => {
-    try {
-      parseOptions(Options, raw);
-    } catch (err) {
-      assert.ok(err instanceof OptionError);
-      return err.message;
-    }
-    assert.fail('expected an OptionError');
-  };
+  const message = (raw: Record<string, unknown>) => optionErrorMessage(Options, raw);
 
   test('frequencies above Nyquist name the option and the limit', () => {
     assert.match(message({ srate: '20', frequencies: '3,5,9,12' }), /^frequencies: 12 Hz is not below the Nyquist frequency \(srate\/2 = 10 Hz\)/);
