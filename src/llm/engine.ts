@@ -14,6 +14,7 @@ import { buildGpt2Graph, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts
 import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from './hooks.ts';
 import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePatches } from './interventions.ts';
 import { bf16ToF32, f16ToF32, readSafetensorsHeader, type TensorInfo } from './safetensors.ts';
+import type { ExternalTensor } from './onnx-graph.ts';
 import { planSegments, segmentModel, type Segment, type SegmentPlan } from './segments.ts';
 import * as tokenizer from './tokenizer.ts';
 import type { Engine, GenerateOptions, GPT2Config, Intervention, RunOptions, RunResult, Tensor } from './types.ts';
@@ -40,8 +41,10 @@ interface WeightSource {
   config: GPT2Config;
   isTinyRandom: boolean;
   untiedHead: boolean;
-  /** For building sessions. */
-  read(name: string): Promise<Tensor>;
+  /** For building sessions: float32 weights in a file are handed to onnxruntime as references. */
+  read(name: string): Promise<Tensor | ExternalTensor>;
+  /** The folder external weights are read from (onnxruntime resolves `location` against it). */
+  externalDir?: string;
   /** For `weight()`, whose contract is synchronous. */
   readSync(name: string): Tensor;
   /** Rows of a 2-D weight (token or position embeddings), concatenated. */
@@ -83,7 +86,15 @@ async function fileSource(dir: string): Promise<WeightSource> {
     config: reader.config,
     isTinyRandom: reader.isTinyRandom,
     untiedHead: reader.untiedHead,
-    read: (name) => reader.read(name),
+    // F32 weights stay in the file: onnxruntime reads each straight into its own buffer, instead of
+    // JS reading it, protobufjs copying it into the model bytes and onnxruntime parsing a third
+    // copy (which set the load's peak memory and took half its time).
+    read: async (name) => {
+      const t = info(name);
+      if (t.dtype !== 'F32') return reader.read(name);
+      return { type: 'float32', dims: [...t.dims], external: { location: path.basename(file), offset: t.begin, length: t.end - t.begin } };
+    },
+    externalDir: reader.dir,
     readSync(name) {
       const t = info(name);
       return { dims: [...t.dims], data: readFloats(t, 0, t.dims.reduce((a, b) => a * b, 1)) };
@@ -159,6 +170,16 @@ class OnnxEngine implements Engine {
   readonly config: GPT2Config;
   readonly isTinyRandom: boolean;
   private readonly graph: Gpt2Graph;
+  /**
+   * The same nodes cut only before the unembedding, for plain logits runs. One session for every
+   * block has one intra-op pool to wake and one arena: per-block sessions must run without arenas
+   * (fourteen arenas would each keep their block's peak), so each run's activations came fresh
+   * from the OS, and on a VM where a first touch costs ~3 ms/MB that doubled the time at 1024
+   * tokens. Hook and patch runs still use per-block sessions (they need values between blocks).
+   */
+  private readonly cleanGraph: Gpt2Graph;
+  /** Node count of one block, to tell the all-blocks session from a block's. */
+  private readonly blockNodes: number;
   private readonly hooks: HookInfo[];
   private readonly hookByName: Map<string, HookInfo>;
   /** Graph value → the hooks that read it, in forward order (resid_post(l) then resid_pre(l+1)). */
@@ -182,6 +203,9 @@ class OnnxEngine implements Engine {
     this.config = source.config;
     this.isTinyRandom = source.isTinyRandom;
     this.graph = buildGpt2Graph(this.config, { untiedHead: source.untiedHead });
+    const unembed = this.graph.stages.find((st) => st.name === 'unembed')!;
+    this.cleanGraph = { ...this.graph, boundaries: [unembed.start] };
+    this.blockNodes = this.graph.stages[0].end - this.graph.stages[0].start;
     this.hooks = hookInfos(this.config);
     this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
     for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
@@ -201,7 +225,12 @@ class OnnxEngine implements Engine {
       enableMemPattern: false,
       // Each session has its own intra-op pool; threads that spin after one session's work
       // steal the cores the next session needs (measured: 1.1 s instead of 66 ms at 16 tokens).
-      extra: { session: { intra_op: { allow_spinning: '0' } } },
+      extra: {
+        session: {
+          intra_op: { allow_spinning: '0' },
+          ...(source.externalDir ? { model_external_initializers_file_folder_path: source.externalDir } : {}),
+        },
+      },
     };
     this.budget = opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source.untiedHead);
     this.dumpDir = opts.dumpOptimizedDir;
@@ -324,7 +353,10 @@ class OnnxEngine implements Engine {
     const key = `${targets.join('|')}#${cutAfter.join('|')}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = planSegments(this.graph, { targets, cutAfter });
+      // A run that reads no hook and patches at most the logits runs all blocks and ln_final as
+      // one session, like one plain onnxruntime graph (see cleanGraph).
+      const clean = [...targets, ...cutAfter].every((t) => t === 'logits');
+      plan = planSegments(clean ? this.cleanGraph : this.graph, { targets, cutAfter });
       if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
     }
@@ -462,7 +494,9 @@ class OnnxEngine implements Engine {
       return hit.session;
     }
     const { bytes, weightBytes } = await segmentModel(this.graph, seg, (name) => this.source.read(name));
-    const options = { ...this.sessionOptions };
+    // The all-blocks session of a plain run keeps an arena: its activations reuse the same memory
+    // run after run instead of coming fresh from the OS (see cleanGraph).
+    const options = { ...this.sessionOptions, enableCpuMemArena: seg.nodes[0] === 0 && seg.nodes.length > this.blockNodes };
     if (this.dumpDir) {
       // Debugging aid: what onnxruntime made of this segment after fusion.
       options.optimizedModelFilePath = path.join(this.dumpDir, `segment-${seg.nodes[0]}-${seg.nodes[seg.nodes.length - 1]}-${this.sessions.size}.onnx`);

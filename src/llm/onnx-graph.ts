@@ -50,6 +50,17 @@ export interface ConstTensor {
   data: Float32Array | BigInt64Array | Uint8Array;
 }
 
+/**
+ * An initializer whose bytes stay in a file (ONNX external data): onnxruntime reads them itself,
+ * so the weights are never copied through JS or the protobuf. `location` is relative to the
+ * session's `model_external_initializers_file_folder_path`.
+ */
+export interface ExternalTensor {
+  type: 'float32';
+  dims: number[];
+  external: { location: string; offset: number; length: number };
+}
+
 export interface ValueInfo {
   name: string;
   type: ElemType;
@@ -62,7 +73,7 @@ export interface GraphSpec {
   nodes: OnnxNode[];
   inputs: ValueInfo[];
   outputs: ValueInfo[];
-  initializers: Map<string, ConstTensor>;
+  initializers: Map<string, ConstTensor | ExternalTensor>;
 }
 
 export function floatConst(values: number[] | Float32Array, dims: number[] = []): ConstTensor {
@@ -94,7 +105,21 @@ function encodeValueInfo(v: ValueInfo): proto.IValueInfoProto {
   return { name: v.name, type: { tensorType: { elemType: ELEM_TYPE[v.type], shape } } };
 }
 
-function encodeTensor(name: string, t: ConstTensor): proto.ITensorProto {
+function encodeTensor(name: string, t: ConstTensor | ExternalTensor): proto.ITensorProto {
+  if ('external' in t) {
+    const { location, offset, length } = t.external;
+    return {
+      name,
+      dims: t.dims,
+      dataType: ELEM_TYPE[t.type],
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: location },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(length) },
+      ],
+    };
+  }
   // raw_data is a view over the JS array: protobufjs copies it once, into the model bytes.
   const raw = new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   return { name, dims: t.dims, dataType: ELEM_TYPE[t.type], rawData: raw };

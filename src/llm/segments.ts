@@ -6,7 +6,7 @@
 // a run without hooks keep onnxruntime free to fuse LayerNorm, GELU and attention scaling; and a
 // range of nodes whose inner values nobody asked for may be replaced by one fused node
 // (`Fusion`: attention as onnxruntime's Attention op when no attention hook is wanted).
-import { encodeModel, type ConstTensor, type ElemType, type OnnxNode } from './onnx-graph.ts';
+import { encodeModel, type ConstTensor, type ElemType, type ExternalTensor, type OnnxNode } from './onnx-graph.ts';
 import type { Tensor } from './types.ts';
 
 export interface NodeGraph {
@@ -159,9 +159,9 @@ function effectiveNodes(graph: NodeGraph, wanted: Set<string>): (OnnxNode | null
 export async function segmentModel(
   graph: NodeGraph,
   seg: Segment,
-  weight: (name: string) => Tensor | Promise<Tensor>,
+  weight: (name: string) => Tensor | ExternalTensor | Promise<Tensor | ExternalTensor>,
 ): Promise<{ bytes: Uint8Array; weightBytes: number }> {
-  const initializers = new Map<string, ConstTensor>();
+  const initializers = new Map<string, ConstTensor | ExternalTensor>();
   let weightBytes = 0;
   for (const name of seg.initializers) {
     const constant = graph.constants.get(name);
@@ -170,6 +170,11 @@ export async function segmentModel(
       continue;
     }
     const w = await weight(name);
+    if ('external' in w) {
+      initializers.set(name, w);
+      weightBytes += w.external.length;
+      continue;
+    }
     initializers.set(name, { type: 'float32', dims: w.dims, data: w.data });
     weightBytes += w.data.byteLength;
   }

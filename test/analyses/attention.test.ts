@@ -117,7 +117,9 @@ describe('/attention', () => {
     const n = ids.length;
     const V = engine.config.vocab_size;
     const penultimate = (logits: Tensor) => logSoftmaxAt(logits.data.subarray((n - 2) * V, (n - 1) * V), ids[n - 1]);
-    close(s.clean_log_prob, penultimate((await engine.run(ids)).logits!), 1e-9, 'clean');
+    // The analysis reads its clean run with hooks (per-block sessions); a plain run fuses across
+    // blocks, so the two agree to float rounding, not bit for bit.
+    close(s.clean_log_prob, penultimate((await engine.run(ids)).logits!), 1e-5, 'clean');
     for (let l = 0; l < engine.config.n_layer; l++) {
       const patch = { hook: `blocks.${l}.attn.hook_z`, op: 'set', value: 0, pos: -2, head: s.head } as const;
       assert.deepEqual(s.patches[l], [patch]);
