@@ -5,17 +5,16 @@
 //
 //   node --import tsx scripts/bench-engine.ts [--lengths 16,64,256,1024] [--reps 10] [--warmup 3] [--threads 2]
 //
-// Each measurement runs in its own child process, so peak RSS belongs to one thing and one
-// model's memory does not slow the other's. The engine is measured twice: with glibc's default
-// malloc, and with MALLOC_MMAP_THRESHOLD_=4194304, which stops glibc from raising its mmap
-// threshold after onnxruntime frees mid-sized buffers and then keeping freed memory in the heap.
-// 4 MiB rather than 128 KiB: activations of short inputs stay in the heap at full speed, so
-// last-position and full-cache runs up to 256 tokens cost the same as with default malloc; buffers
-// of 4 MiB and more (all-position logits chunks from 64 tokens on, activations of long inputs) pay
-// page faults: measured +5-25 % for all-position logits at 64-256 tokens and +20-25 % at 1024,
-// for 2.09× instead of 2.47× peak RSS (128 KiB cost 20-60 % at every length for 2.07×).
-// The one-graph baseline is measured with onnxruntime's default thread spinning and without it
-// (as the engine runs); the faster of the two is the baseline.
+// Timing runs the plain graph and the engine's three modes in one child process, interleaved run
+// by run, so drift in a shared machine's speed falls on all of them alike; load time and peak
+// RSS come from a child that holds only the engine. Everything is measured twice: with glibc's
+// default malloc, and with GLIBC_TUNABLES keeping freed memory in the heap (a fixed 32 MiB mmap
+// threshold and no trimming). On a VM where the first touch of a page is expensive (here
+// ~3 ms/MB), every buffer that comes fresh from the OS costs more than the arithmetic that fills
+// it; the full activation cache returns hundreds of MB of new buffers per run, so it is the mode
+// that this setting changes most.
+// The one-graph baseline is measured without thread spinning (as the engine runs, interleaved)
+// and with onnxruntime's default spinning (in a child of its own); the faster is the baseline.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -96,7 +95,8 @@ async function childMatmul(): Promise<object> {
   return { matmulGflops: (2 * n ** 3) / (ms * 1e6) };
 }
 
-async function childPlain(dir: string, spinning: boolean): Promise<object> {
+/** The same network as ONE plain onnxruntime graph, fed the same embeddings as the engine. */
+async function plainGraph(dir: string, spinning: boolean): Promise<(T: number) => () => Promise<unknown>> {
   const ckpt = await loadCheckpoint(dir);
   const graph = { ...buildGpt2Graph(ckpt.config), boundaries: [] };
   const [segment] = planSegments(graph, { targets: ['logits'], cutAfter: [] }).segments;
@@ -111,53 +111,96 @@ async function childPlain(dir: string, spinning: boolean): Promise<object> {
     ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
   const d = ckpt.config.n_embd;
-  const plain: Record<number, number> = {};
-  for (const T of lengths) {
+  return (T) => {
     const x = new Float32Array(T * d);
     tokensOf(T).forEach((id, t) => x.set(wte.data.subarray(id * d, (id + 1) * d), t * d));
     const feeds = {
       [GRAPH_INPUT]: new ort.Tensor('float32', x, [1, T, d]),
       [LOGIT_POSITIONS]: new ort.Tensor('int64', BigInt64Array.from({ length: T }, (_, i) => BigInt(i)), [T]),
     };
-    plain[T] = await timeIt(() => session.run(feeds));
-  }
-  return { plain };
+    return () => session.run(feeds);
+  };
 }
 
-async function childEngine(dir: string): Promise<object> {
+/** The baseline with onnxruntime's default thread spinning, on its own (spinning threads would steal the cores of whatever runs next). */
+async function childPlainSpinning(dir: string): Promise<object> {
+  const plain = await plainGraph(dir, true);
+  const times: Record<number, number> = {};
+  for (const T of lengths) times[T] = await timeIt(plain(T));
+  return { plain: times };
+}
+
+/**
+ * Timing: the plain graph (without spinning, as the engine runs) and the engine's three modes,
+ * interleaved run by run, so that drift in a shared machine's speed falls on all four alike.
+ */
+async function childPaired(dir: string): Promise<object> {
+  const plain = await plainGraph(dir, false);
+  const engine = await loadEngine(dir, { threads });
+  const result: Record<string, Record<number, number>> = { plain: {}, logits: {}, cache: {}, last: {} };
+  for (const T of lengths) {
+    const fns: Record<string, () => Promise<unknown>> = {
+      plain: plain(T),
+      logits: () => engine.run(tokensOf(T)),
+      cache: () => engine.run(tokensOf(T), { hooks: '*' }),
+      last: () => engine.run(tokensOf(T), { logits: 'last' }),
+    };
+    const times: Record<string, number[]> = {};
+    for (const [mode, fn] of Object.entries(fns)) {
+      times[mode] = [];
+      for (let i = 0; i < warmup; i++) await fn();
+    }
+    for (let r = 0; r < reps; r++) {
+      for (const [mode, fn] of Object.entries(fns)) {
+        const t0 = performance.now();
+        await fn();
+        times[mode].push(performance.now() - t0);
+      }
+    }
+    for (const mode of Object.keys(fns)) result[mode][T] = median(times[mode]);
+  }
+  await engine.dispose();
+  return result;
+}
+
+/** Load time and peak RSS, the engine alone in its process (two runs per mode and length). */
+async function childEngineMemory(dir: string): Promise<object> {
   const t0 = performance.now();
   const engine = await loadEngine(dir, { threads });
   const loadMs = performance.now() - t0;
   const rssAfterLoad = peakRssMiB();
-  const logits: Record<number, number> = {};
-  const last: Record<number, number> = {};
-  const cache: Record<number, number> = {};
+  const twice = async (opts: object) => {
+    for (const T of lengths) for (let i = 0; i < 2; i++) await engine.run(tokensOf(T), opts);
+    return peakRssMiB();
+  };
   // Cheapest outputs first, so each peak belongs to its mode.
-  for (const T of lengths) last[T] = await timeIt(() => engine.run(tokensOf(T), { logits: 'last' }));
-  const peakLastRuns = peakRssMiB();
-  for (const T of lengths) logits[T] = await timeIt(() => engine.run(tokensOf(T)));
-  const peakLogitsRuns = peakRssMiB();
-  for (const T of lengths) cache[T] = await timeIt(() => engine.run(tokensOf(T), { hooks: '*' }));
-  const peakWithCache = peakRssMiB();
+  const peakLastRuns = await twice({ logits: 'last' });
+  const peakLogitsRuns = await twice({});
+  const peakWithCache = await twice({ hooks: '*' });
   await engine.dispose();
-  return { loadMs, rssAfterLoad, peakLastRuns, peakLogitsRuns, peakWithCache, logits, last, cache };
+  return { loadMs, rssAfterLoad, peakLastRuns, peakLogitsRuns, peakWithCache };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Parent
 
-interface EngineResult {
+interface MemoryResult {
   loadMs: number;
   rssAfterLoad: number;
   peakLastRuns: number;
   peakLogitsRuns: number;
   peakWithCache: number;
-  logits: Record<number, number>;
-  last: Record<number, number>;
-  cache: Record<number, number>;
 }
 
-const TUNED_MALLOC = { MALLOC_MMAP_THRESHOLD_: '4194304' };
+type Times = Record<number, number>;
+interface PairedResult {
+  plain: Times;
+  logits: Times;
+  cache: Times;
+  last: Times;
+}
+
+const TUNED_MALLOC = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184' };
 
 function runChild(kind: string, dir: string, env: Record<string, string> = {}): Record<string, unknown> {
   const self = fileURLToPath(import.meta.url);
@@ -174,9 +217,9 @@ async function main(): Promise<void> {
   if (args.child) {
     const run = {
       matmul: childMatmul,
-      plain: () => childPlain(args.dir!, true),
-      'plain-nospin': () => childPlain(args.dir!, false),
-      engine: () => childEngine(args.dir!),
+      'plain-spinning': () => childPlainSpinning(args.dir!),
+      paired: () => childPaired(args.dir!),
+      memory: () => childEngineMemory(args.dir!),
     }[args.child];
     if (!run) throw new Error(`unknown --child ${args.child}`);
     console.log(JSON.stringify(await run()));
@@ -191,40 +234,47 @@ async function main(): Promise<void> {
     console.error(`random GPT-2-small checkpoint: ${weightsMiB.toFixed(0)} MiB written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     console.error('measuring matmul rate…');
     const { matmulGflops } = runChild('matmul', dir) as { matmulGflops: number };
-    console.error('measuring the one-graph baseline (spinning, then not)…');
-    const spin = (runChild('plain', dir) as { plain: Record<number, number> }).plain;
-    const nospin = (runChild('plain-nospin', dir) as { plain: Record<number, number> }).plain;
-    const plain = Object.fromEntries(lengths.map((T) => [T, Math.min(spin[T], nospin[T])]));
-    console.error('measuring the engine (default malloc, then tuned)…');
-    const runs = [runChild('engine', dir), runChild('engine', dir, TUNED_MALLOC)] as unknown as EngineResult[];
+    // Per malloc setting: the interleaved timing, the spinning baseline, and memory.
+    const measure = (env: Record<string, string> = {}) => {
+      const paired = runChild('paired', dir, env) as unknown as PairedResult;
+      const spinning = (runChild('plain-spinning', dir, env) as { plain: Times }).plain;
+      const memory = runChild('memory', dir, env) as unknown as MemoryResult;
+      const baseline = Object.fromEntries(lengths.map((T) => [T, Math.min(paired.plain[T], spinning[T])])) as Times;
+      return { paired, spinning, memory, baseline };
+    };
+    console.error('measuring with default malloc (interleaved timing, spinning baseline, memory)…');
+    const plainMalloc = measure();
+    console.error('measuring with tuned malloc…');
+    const tunedMalloc = measure(TUNED_MALLOC);
     const config = (await loadCheckpoint(dir)).config;
 
-    const table = (e: EngineResult) =>
+    const table = ({ paired: e, baseline: plain }: ReturnType<typeof measure>) =>
       lengths.map((T) => {
         const gflops = forwardFlops(config, T, T) / (e.logits[T] * 1e6);
         return `| ${T} | ${plain[T].toFixed(1)} | ${e.logits[T].toFixed(1)} | ${(e.logits[T] / plain[T]).toFixed(2)} | ${e.cache[T].toFixed(1)} | ${(e.cache[T] / e.logits[T]).toFixed(2)} | ${e.last[T].toFixed(1)} | ${(e.last[T] / e.logits[T]).toFixed(2)} | ${gflops.toFixed(1)} | ${((100 * gflops) / matmulGflops).toFixed(0)}% |`;
       });
     const header = `| tokens | one plain graph ms | logits ms | ×plain (≤ 1.15) | full cache ms | ×logits (≤ 1.3) | last-pos ms | ×all (≤ 0.8 at 64) | GFLOP/s (logits) | of matmul rate |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`;
-    const memory = (e: EngineResult) =>
+    const memory = (e: MemoryResult) =>
       `load ${(e.loadMs / 1000).toFixed(2)} s; peak RSS after load ${e.rssAfterLoad.toFixed(0)} MiB (${(e.rssAfterLoad / weightsMiB).toFixed(2)}×), through the last-position runs ${e.peakLastRuns.toFixed(0)} MiB (${(e.peakLastRuns / weightsMiB).toFixed(2)}×), through the all-position logits runs ${e.peakLogitsRuns.toFixed(0)} MiB (${(e.peakLogitsRuns / weightsMiB).toFixed(2)}× weights), with full-cache runs ${e.peakWithCache.toFixed(0)} MiB (${(e.peakWithCache / weightsMiB).toFixed(2)}×)`;
     console.log(`
 GPT-2-small shape (12 layers, 768 wide, 12 heads, vocab 50257), random weights (${weightsMiB.toFixed(0)} MiB F32); ${threads} intra-op threads; median of ${reps} after ${warmup} warm-ups; ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg()[0].toFixed(1)} at the end.
 
-Engine, glibc default malloc:
+Glibc's default malloc:
 
 ${header}
-${table(runs[0]).join('\n')}
+${table(plainMalloc).join('\n')}
 
-Engine, MALLOC_MMAP_THRESHOLD_=4194304:
+${TUNED_MALLOC.GLIBC_TUNABLES} (engine and baseline alike):
 
 ${header}
-${table(runs[1]).join('\n')}
+${table(tunedMalloc).join('\n')}
 
-- one plain graph: ${lengths.map((T) => `${T}: ${spin[T].toFixed(1)} ms spinning / ${nospin[T].toFixed(1)} ms not`).join('; ')} (the faster is the baseline above)
+- one plain graph, default malloc: ${lengths.map((T) => `${T}: ${plainMalloc.spinning[T].toFixed(1)} ms spinning / ${plainMalloc.paired.plain[T].toFixed(1)} ms not`).join('; ')} (the faster is the baseline above)
+- one plain graph, tuned malloc: ${lengths.map((T) => `${T}: ${tunedMalloc.spinning[T].toFixed(1)} ms spinning / ${tunedMalloc.paired.plain[T].toFixed(1)} ms not`).join('; ')}
 - fp32 matmul rate (2048³ MatMul through onnxruntime, ${threads} threads): ${matmulGflops.toFixed(1)} GFLOP/s
-- default malloc: ${memory(runs[0])}
-- tuned malloc: ${memory(runs[1])}
+- default malloc: ${memory(plainMalloc.memory)}
+- tuned malloc: ${memory(tunedMalloc.memory)}
 - targets: load < 5 s; peak RSS < 2.2× weights
 `);
   } finally {
