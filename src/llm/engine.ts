@@ -180,8 +180,8 @@ class OnnxEngine implements Engine {
    * tokens. Hook and patch runs still use per-block sessions (they need values between blocks).
    */
   private readonly cleanGraph: Gpt2Graph;
-  /** Node count of one block, to tell the all-blocks session from a block's. */
-  private readonly blockNodes: number;
+  /** Segment keys of cleanGraph's all-blocks session (the one with an arena). */
+  private readonly allBlocksKeys = new Set<string>();
   private readonly hooks: HookInfo[];
   private readonly hookByName: Map<string, HookInfo>;
   /** Graph value → the hooks that read it, in forward order (resid_post(l) then resid_pre(l+1)). */
@@ -207,7 +207,6 @@ class OnnxEngine implements Engine {
     this.graph = buildGpt2Graph(this.config, { untiedHead: source.untiedHead });
     const unembed = this.graph.stages.find((st) => st.name === 'unembed')!;
     this.cleanGraph = { ...this.graph, boundaries: [unembed.start] };
-    this.blockNodes = this.graph.stages[0].end - this.graph.stages[0].start;
     this.hooks = hookInfos(this.config);
     this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
     for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
@@ -359,6 +358,7 @@ class OnnxEngine implements Engine {
       // one session, like one plain onnxruntime graph (see cleanGraph).
       const clean = [...targets, ...cutAfter].every((t) => t === 'logits');
       plan = planSegments(clean ? this.cleanGraph : this.graph, { targets, cutAfter });
+      if (clean) for (const seg of plan.segments) if (seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
       if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
     }
@@ -431,7 +431,9 @@ class OnnxEngine implements Engine {
       }
     }
 
-    const result: RunResult = { cache };
+    // In forward order, whatever order the sessions produced them in (a LayerNorm rewrite yields
+    // hook_normalized before hook_scale).
+    const result: RunResult = { cache: new Map(this.hooks.filter((h) => cache.has(h.name)).map((h) => [h.name, cache.get(h.name)!])) };
     if (mode !== 'none') {
       const logits = fromOrt(env.get('logits')!);
       result.logits = mode === 'last' && allLogits ? lastPosition(logits) : logits;
@@ -503,8 +505,7 @@ class OnnxEngine implements Engine {
     // a run of up to LOGIT_CHUNK positions returns its logits through onnxruntime's own output
     // buffer, which the arena then keeps for the next run (measured: all-position logits at 64
     // tokens 148 -> 76 ms, when each run's 13 MB output came fresh from the OS).
-    const allBlocks = seg.nodes[0] === 0 && seg.nodes.length > this.blockNodes;
-    const options = { ...this.sessionOptions, enableCpuMemArena: allBlocks || seg.inputs.includes(LOGIT_POSITIONS) };
+    const options = { ...this.sessionOptions, enableCpuMemArena: this.allBlocksKeys.has(seg.key) || seg.inputs.includes(LOGIT_POSITIONS) };
     if (this.dumpDir) {
       // Debugging aid: what onnxruntime made of this segment after fusion.
       options.optimizedModelFilePath = path.join(this.dumpDir, `segment-${seg.nodes[0]}-${seg.nodes[seg.nodes.length - 1]}-${this.sessions.size}.onnx`);

@@ -71,12 +71,19 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
     geluCoef: g.constant('const.gelu_coef', floatConst([0.044715])),
     sqrt2OverPi: g.constant('const.sqrt_2_over_pi', floatConst([Math.sqrt(2 / Math.PI)])),
     onef: g.constant('const.one', floatConst([1])),
+    unitGain: g.constant('const.unit_gain', floatConst(new Float32Array(d).fill(1), [d])),
+    zeroBias: g.constant('const.zero_bias', floatConst(new Float32Array(d), [d])),
     half: g.constant('const.half', floatConst([0.5])),
   };
 
   // LayerNorm from primitives so hook_scale = √(var + ε) and hook_normalized exist as values;
-  // onnxruntime fuses the pattern back into LayerNormalization when they are not outputs.
+  // onnxruntime fuses the pattern back into LayerNormalization when they are not outputs. When
+  // they are read but not patched, three nodes replace the nine: LayerNormalization with unit
+  // weight and zero bias gives hook_normalized and 1/√(var + ε), whose reciprocal is hook_scale,
+  // and a second LayerNormalization gives the output (fewer passes over the activations, and
+  // nodes, which is what a full activation cache pays for at short inputs).
   function layerNorm(prefix: string, x: string, weight: string, out: string): string {
+    const first = g.nodes.length;
     const mean = g.op('ReduceMean', [x], `${prefix}.mean`, { axes: attr.ints([-1]), keepdims: attr.int(1) }); // (B, T, 1)
     const centered = g.op('Sub', [x, mean], `${prefix}.centered`); // (B, T, d)
     const squared = g.op('Pow', [centered, c.two], `${prefix}.squared`);
@@ -85,7 +92,23 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
     const scale = g.op('Sqrt', [shifted], `${prefix}.hook_scale`); // (B, T, 1)
     const normalized = g.op('Div', [centered, scale], `${prefix}.hook_normalized`); // (B, T, d)
     const gained = g.op('Mul', [normalized, `${weight}.weight`], `${prefix}.gained`);
-    return g.op('Add', [gained, `${weight}.bias`], out); // (B, T, d)
+    const result = g.op('Add', [gained, `${weight}.bias`], out); // (B, T, d)
+    const eps = attr.float(config.layer_norm_epsilon);
+    const invStd = `${prefix}.inv_std`;
+    fusions.push({
+      first,
+      last: g.nodes.length - 1,
+      node: { op: 'LayerNormalization', inputs: [x, `${weight}.weight`, `${weight}.bias`], outputs: [out], attrs: { axis: attr.int(-1), epsilon: eps }, name: `${out}.fused` },
+      readOnly: {
+        exports: [scale, normalized],
+        nodes: [
+          { op: 'LayerNormalization', inputs: [x, c.unitGain, c.zeroBias], outputs: [normalized, '', invStd], attrs: { axis: attr.int(-1), epsilon: eps }, name: normalized },
+          { op: 'Reciprocal', inputs: [invStd], outputs: [scale], name: scale },
+          { op: 'LayerNormalization', inputs: [x, `${weight}.weight`, `${weight}.bias`], outputs: [out], attrs: { axis: attr.int(-1), epsilon: eps }, name: out },
+        ],
+      },
+    });
+    return result;
   }
 
   // Conv1D in Hugging Face's layout: x @ W + b with W [in, out].

@@ -34,6 +34,13 @@ export interface Fusion {
   first: number;
   last: number;
   node: OnnxNode;
+  /**
+   * Optional cheaper nodes for the same range when its inner values are read but none is
+   * patched: they produce every inner value named in `exports` (besides the last node's outputs)
+   * and are placed at the start of the range, in order. Not usable when an inner value is
+   * patched, because they do not compute the later values from the earlier ones.
+   */
+  readOnly?: { nodes: OnnxNode[]; exports: string[] };
 }
 
 export interface SegmentRequest {
@@ -65,7 +72,7 @@ export interface SegmentPlan {
 }
 
 export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan {
-  const nodes = effectiveNodes(graph, new Set([...req.targets, ...req.cutAfter]));
+  const nodes = effectiveNodes(graph, new Set(req.targets), new Set(req.cutAfter));
   const producer = new Map<string, number>();
   const consumers = new Map<string, number[]>();
   nodes.forEach((n, i) => {
@@ -139,14 +146,23 @@ export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan
   return { segments, lastUse };
 }
 
-/** The node list with every fusion whose inner values nobody wants applied; dropped nodes are null. */
-function effectiveNodes(graph: NodeGraph, wanted: Set<string>): (OnnxNode | null)[] {
+/**
+ * The node list with every fusion whose inner values nobody wants applied, and every read-only
+ * rewrite whose inner values are read but not patched; dropped nodes are null.
+ */
+function effectiveNodes(graph: NodeGraph, read: Set<string>, patched: Set<string>): (OnnxNode | null)[] {
   const nodes: (OnnxNode | null)[] = [...graph.nodes];
   for (const f of graph.fusions) {
     const inner = graph.nodes.slice(f.first, f.last).flatMap((n) => n.outputs);
-    if (inner.some((v) => wanted.has(v))) continue;
+    const wantedInner = inner.filter((v) => read.has(v) || patched.has(v));
+    let replacement: OnnxNode[];
+    if (wantedInner.length === 0) replacement = [f.node];
+    else if (f.readOnly && !wantedInner.some((v) => patched.has(v)) && wantedInner.every((v) => f.readOnly!.exports.includes(v))) replacement = f.readOnly.nodes;
+    else continue;
     for (let i = f.first; i < f.last; i++) nodes[i] = null;
-    nodes[f.last] = f.node;
+    // The replacement's last node produces the range's output; any others take the first slots.
+    replacement.slice(0, -1).forEach((n, i) => (nodes[f.first + i] = n));
+    nodes[f.last] = replacement[replacement.length - 1];
   }
   return nodes;
 }

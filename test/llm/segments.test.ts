@@ -90,10 +90,14 @@ test('without hooks: fused attention, LayerNorm and GELU; exporting hooks keeps 
   assert.equal(count('LayerNormalization') + count('SkipLayerNormalization'), 2 * config.n_layer + 1);
   assert.ok(!ops.includes('Softmax') && !ops.includes('Pow') && !ops.includes('Tanh'));
   // The load-time clean sessions are dumped too; pick the ones the hooked runs added. GELU stays
-  // fused even with its output exported (no hook lies inside it); LayerNorm 1 cannot.
-  const lnAndMlp = (await optimizedOps('blocks.*.ln1.hook_scale,blocks.*.mlp.hook_post')).filter((ops) => ops.includes('Sqrt'));
+  // fused even with its output exported (no hook lies inside it); LayerNorm 1, read but not
+  // patched, becomes the read-only rewrite (LayerNormalization twice and a Reciprocal).
+  const lnAndMlp = (await optimizedOps('blocks.*.ln1.hook_scale,blocks.*.mlp.hook_post')).filter((ops) => ops.includes('Reciprocal'));
   assert.equal(lnAndMlp.length, config.n_layer);
-  for (const ops of lnAndMlp) assert.ok(ops.includes('FastGelu') && !ops.includes('Tanh') && ops.includes('Attention'));
+  for (const ops of lnAndMlp) {
+    assert.ok(ops.includes('FastGelu') && !ops.includes('Tanh') && ops.includes('Attention'));
+    assert.ok(!ops.includes('Sqrt') && !ops.includes('Pow'), `LayerNorm read-only rewrite: ${ops.join(' ')}`);
+  }
   const withPattern = (await optimizedOps('blocks.1.attn.hook_pattern')).filter((ops) => ops.includes('Softmax'));
   assert.equal(withPattern.length, 1, 'only block 1 computes its pattern');
   assert.ok(!withPattern[0].includes('Attention'));
