@@ -114,7 +114,7 @@ describe('logits for more positions than one unembedding call takes', () => {
     const tiny = await writeTinyDir();
     const engine = await loadEngine(tiny.dir, { threads: 1 });
     try {
-      const T = 300; // the engine computes logits 128 positions per call
+      const T = 300; // the engine computes logits 64 positions per call
       const rowA = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % 50257);
       const rowB = Array.from({ length: T }, (_, i) => (i * 104729 + 7) % 50257);
       const wte = engine.weight('wte.weight');
@@ -136,6 +136,10 @@ describe('logits for more positions than one unembedding call takes', () => {
             assert.ok(maxRelDiff(got, want) < 1e-4, `batch ${batch.length}, row ${b}, position ${t}`);
           }
         }
+        // A plain run (every block as one session, chunks written in place) gives the same logits.
+        const plain = await engine.run(batch);
+        assert.deepEqual(plain.logits!.dims, run.logits!.dims);
+        assert.ok(maxRelDiff(plain.logits!.data, run.logits!.data) < 1e-4, `plain run, batch of ${batch.length}`);
       }
     } finally {
       await engine.dispose();
