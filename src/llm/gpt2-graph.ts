@@ -93,18 +93,19 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
     const normalized = g.op('Div', [centered, scale], `${prefix}.hook_normalized`); // (B, T, d)
     const gained = g.op('Mul', [normalized, `${weight}.weight`], `${prefix}.gained`);
     const result = g.op('Add', [gained, `${weight}.bias`], out); // (B, T, d)
-    const eps = attr.float(config.layer_norm_epsilon);
+    const attrs = { axis: attr.int(-1), epsilon: attr.float(config.layer_norm_epsilon) };
+    const fused: OnnxNode = { op: 'LayerNormalization', inputs: [x, `${weight}.weight`, `${weight}.bias`], outputs: [out], attrs, name: `${out}.fused` };
     const invStd = `${prefix}.inv_std`;
     fusions.push({
       first,
       last: g.nodes.length - 1,
-      node: { op: 'LayerNormalization', inputs: [x, `${weight}.weight`, `${weight}.bias`], outputs: [out], attrs: { axis: attr.int(-1), epsilon: eps }, name: `${out}.fused` },
+      node: fused,
       readOnly: {
         exports: [scale, normalized],
         nodes: [
-          { op: 'LayerNormalization', inputs: [x, c.unitGain, c.zeroBias], outputs: [normalized, '', invStd], attrs: { axis: attr.int(-1), epsilon: eps }, name: normalized },
+          { op: 'LayerNormalization', inputs: [x, c.unitGain, c.zeroBias], outputs: [normalized, '', invStd], attrs, name: normalized },
           { op: 'Reciprocal', inputs: [invStd], outputs: [scale], name: scale },
-          { op: 'LayerNormalization', inputs: [x, `${weight}.weight`, `${weight}.bias`], outputs: [out], attrs: { axis: attr.int(-1), epsilon: eps }, name: out },
+          fused,
         ],
       },
     });
