@@ -1,10 +1,12 @@
-// Hugging Face GPT-2 checkpoints (DESIGN.md §4): `config.json` + `model.safetensors`, tensors
-// renamed to one canonical vocabulary (Hugging Face's names without `transformer.`), converted to
-// float32 and checked against the shapes the config implies before the engine ever sees them.
+// Hugging Face GPT-2 checkpoints (DESIGN.md §4): `config.json` + `model.safetensors`, or the
+// sharded form `save_pretrained` writes past its shard size (`model.safetensors.index.json`, whose
+// `weight_map` names each tensor's `model-0000k-of-0000n.safetensors`); tensors renamed to one
+// canonical vocabulary (Hugging Face's names without `transformer.`), converted to float32 and
+// checked against the shapes the config implies before the engine ever sees them.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { SafetensorsFile } from './safetensors.ts';
+import { SafetensorsFile, type TensorInfo } from './safetensors.ts';
 import type { GPT2Config, Tensor } from './types.ts';
 
 export interface Checkpoint {
@@ -34,6 +36,18 @@ const ConfigSchema = z.object({
   layer_norm_epsilon: z.number().positive().default(1e-5),
   n_inner: positiveInt.nullable().optional(),
   [TINY_RANDOM_MARKER]: z.boolean().optional(),
+});
+
+const INDEX_FILE = 'model.safetensors.index.json';
+const SINGLE_FILE = 'model.safetensors';
+
+/** A shard index as transformers writes it; shards must be plain file names beside it. */
+const IndexSchema = z.object({
+  metadata: z.record(z.string(), z.unknown()).optional(),
+  weight_map: z.record(
+    z.string(),
+    z.string().regex(/^[^/\\]+\.safetensors$/, 'must be a .safetensors file name in the same directory'),
+  ),
 });
 
 /** Parse a Hugging Face GPT-2 config.json object; `source` names the file in errors. */
@@ -112,16 +126,16 @@ export class CheckpointReader {
     readonly dir: string,
     readonly config: GPT2Config,
     readonly isTinyRandom: boolean,
-    private readonly st: SafetensorsFile,
-    /** Canonical name → name in the file. */
-    private readonly fileNames: Map<string, string>,
+    /** The open safetensors files: one, or every shard the index names. */
+    private readonly files: SafetensorsFile[],
+    /** Canonical name → where it is stored. */
+    private readonly stored: Map<string, { st: SafetensorsFile; name: string }>,
     /** True when lm_head.weight is stored and differs from wte.weight. */
     readonly untiedHead: boolean,
   ) {}
 
   static async open(dir: string): Promise<CheckpointReader> {
     const configPath = path.join(dir, 'config.json');
-    const weightsPath = path.join(dir, 'model.safetensors');
     let configText: string;
     try {
       configText = await fs.readFile(configPath, 'utf8');
@@ -135,52 +149,54 @@ export class CheckpointReader {
       throw new Error(`${configPath}: not valid JSON (${(err as Error).message})`);
     }
     const { config, isTinyRandom } = parseGPT2Config(configJson, configPath);
-    try {
-      await fs.access(weightsPath);
-    } catch {
-      const others = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => /\.(bin|pt|pth|h5|msgpack|onnx)$|\.safetensors$/.test(f));
-      throw new Error(
-        `${dir} has no model.safetensors` + (others.length ? ` (found ${others.join(', ')}; only a single model.safetensors is supported)` : ''),
-      );
-    }
 
-    const st = await SafetensorsFile.open(weightsPath);
+    // Which file holds each tensor (by its name in the file): one file, or a shard index.
+    const { weightMap, source } = await weightFiles(dir);
+    const files: SafetensorsFile[] = [];
     try {
+      const byFile = new Map<string, SafetensorsFile>();
+      for (const file of new Set(weightMap.values())) {
+        const st = await SafetensorsFile.open(path.join(dir, file));
+        files.push(st);
+        byFile.set(file, st);
+      }
       const fail = (msg: string): never => {
-        throw new Error(`model.safetensors: ${msg} (${weightsPath})`);
+        throw new Error(`${source}: ${msg} (${path.join(dir, source)})`);
       };
-      const fileNames = new Map<string, string>();
-      const stored = new Map<string, number[]>();
-      for (const [name, info] of st.header.tensors) {
+      const stored = new Map<string, { st: SafetensorsFile; name: string }>();
+      const dims = new Map<string, number[]>();
+      for (const [name, file] of weightMap) {
+        const st = byFile.get(file)!;
+        const info = st.header.tensors.get(name);
+        if (!info) fail(`tensor ${name} is listed in ${file}, which does not hold it`);
         const canonical = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
         if (MASK_BUFFER.test(canonical)) continue;
-        if (fileNames.has(canonical)) fail(`tensor ${canonical} is stored twice (as "${fileNames.get(canonical)}" and "${name}")`);
-        if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
-          fail(`tensor ${name} is ${info.dtype}; weights must be F32, F16 or BF16`);
+        if (stored.has(canonical)) fail(`tensor ${canonical} is stored twice (as "${stored.get(canonical)!.name}" and "${name}")`);
+        if (info!.dtype !== 'F32' && info!.dtype !== 'F16' && info!.dtype !== 'BF16') {
+          fail(`tensor ${name} is ${info!.dtype}; weights must be F32, F16 or BF16`);
         }
-        fileNames.set(canonical, name);
-        stored.set(canonical, info.dims);
+        stored.set(canonical, { st, name });
+        dims.set(canonical, info!.dims);
       }
       const expected = gpt2TensorShapes(config);
       expected.set('lm_head.weight', [config.vocab_size, config.n_embd]);
-      for (const [name, dims] of expected) {
-        const got = stored.get(name);
+      for (const [name, want] of expected) {
+        const got = dims.get(name);
         if (!got) {
           if (name === 'lm_head.weight') continue; // absent → tied to wte
-          fail(`missing tensor ${name} (expected shape ${fmt(dims)} for n_layer=${config.n_layer}, n_embd=${config.n_embd})`);
-        } else if (!sameDims(got, dims)) {
-          fail(`tensor ${name} has shape ${fmt(got)}, expected ${fmt(dims)} (from config.json: n_embd=${config.n_embd}, n_inner=${config.n_inner}, vocab_size=${config.vocab_size}, n_positions=${config.n_positions})`);
+          fail(`missing tensor ${name} (expected shape ${fmt(want)} for n_layer=${config.n_layer}, n_embd=${config.n_embd})`);
+        } else if (!sameDims(got, want)) {
+          fail(`tensor ${name} has shape ${fmt(got)}, expected ${fmt(want)} (from config.json: n_embd=${config.n_embd}, n_inner=${config.n_inner}, vocab_size=${config.vocab_size}, n_positions=${config.n_positions})`);
         }
       }
       let untiedHead = false;
-      if (fileNames.has('lm_head.weight')) {
-        const head = await st.read(fileNames.get('lm_head.weight')!);
-        const wte = await st.read(fileNames.get('wte.weight')!);
-        untiedHead = !sameValues(head.data as Float32Array, wte.data as Float32Array);
+      if (stored.has('lm_head.weight')) {
+        const read = (n: string) => stored.get(n)!.st.read(stored.get(n)!.name);
+        untiedHead = !sameValues((await read('lm_head.weight')).data as Float32Array, (await read('wte.weight')).data as Float32Array);
       }
-      return new CheckpointReader(path.resolve(dir), config, isTinyRandom, st, fileNames, untiedHead);
+      return new CheckpointReader(path.resolve(dir), config, isTinyRandom, files, stored, untiedHead);
     } catch (err) {
-      await st.close();
+      for (const st of files) await st.close();
       throw err;
     }
   }
@@ -192,19 +208,70 @@ export class CheckpointReader {
     return names;
   }
 
-  async read(name: string): Promise<Tensor> {
-    const fileName = this.fileNames.get(name);
-    if (!fileName || (name === 'lm_head.weight' && !this.untiedHead)) {
+  /** Where a tensor's bytes are: its file (absolute path), dtype, dims and byte range. */
+  locate(name: string): TensorInfo & { file: string } {
+    const at = this.stored.get(name);
+    if (!at || (name === 'lm_head.weight' && !this.untiedHead)) {
       throw new Error(`checkpoint ${this.dir} has no tensor ${name}` + (name === 'lm_head.weight' ? ' (the head is tied to wte.weight)' : ''));
     }
-    const t = await this.st.read(fileName);
+    return { ...at.st.header.tensors.get(at.name)!, file: at.st.file };
+  }
+
+  async read(name: string): Promise<Tensor> {
+    this.locate(name); // the error for unknown names
+    const at = this.stored.get(name)!;
+    const t = await at.st.read(at.name);
     return { dims: t.dims, data: t.data as Float32Array };
   }
 
   async close(): Promise<void> {
-    await this.st.close();
+    for (const st of this.files) await st.close();
   }
 }
+
+/**
+ * Tensor name (as stored) → file name, from `model.safetensors` (each of its tensors) or, when
+ * that is absent, from the shard index; `source` is the file that errors should name.
+ */
+async function weightFiles(dir: string): Promise<{ weightMap: Map<string, string>; source: string }> {
+  const single = path.join(dir, SINGLE_FILE);
+  if (await exists(single)) {
+    const st = await SafetensorsFile.open(single);
+    const names = [...st.header.tensors.keys()];
+    await st.close();
+    return { weightMap: new Map(names.map((n) => [n, SINGLE_FILE])), source: SINGLE_FILE };
+  }
+  const indexPath = path.join(dir, INDEX_FILE);
+  if (!(await exists(indexPath))) {
+    const others = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => /\.(bin|pt|pth|h5|msgpack|onnx)$|\.safetensors$/.test(f));
+    throw new Error(
+      `${dir} has neither ${SINGLE_FILE} nor ${INDEX_FILE}` + (others.length ? ` (found ${others.join(', ')}; weights must be safetensors)` : ''),
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await fs.readFile(indexPath, 'utf8'));
+  } catch (err) {
+    throw new Error(`${indexPath}: not valid JSON (${(err as Error).message})`);
+  }
+  const parsed = IndexSchema.safeParse(raw);
+  if (!parsed.success) {
+    const msg = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new Error(`${indexPath}: not a safetensors shard index (${msg})`);
+  }
+  const weightMap = new Map(Object.entries(parsed.data.weight_map));
+  if (weightMap.size === 0) throw new Error(`${indexPath}: weight_map is empty`);
+  for (const file of new Set(weightMap.values())) {
+    if (!(await exists(path.join(dir, file)))) throw new Error(`${indexPath}: shard ${file} is missing from ${dir}`);
+  }
+  return { weightMap, source: INDEX_FILE };
+}
+
+const exists = (file: string) =>
+  fs.access(file).then(
+    () => true,
+    () => false,
+  );
 
 /** Load a whole checkpoint into memory as float32. */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {

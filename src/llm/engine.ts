@@ -17,7 +17,7 @@ import { generateTokens } from './generate.ts';
 import { buildGpt2Graph, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts';
 import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from './hooks.ts';
 import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePatches } from './interventions.ts';
-import { bf16ToF32, f16ToF32, readSafetensorsHeader, type TensorInfo } from './safetensors.ts';
+import { bf16ToF32, f16ToF32, type TensorInfo } from './safetensors.ts';
 import type { ExternalTensor } from './onnx-graph.ts';
 import { planSegments, segmentModel, type Segment, type SegmentPlan } from './segments.ts';
 import * as tokenizer from './tokenizer.ts';
@@ -60,31 +60,35 @@ const noSuchWeight = (name: string) => new Error(`no weight named "${name}"; nam
 
 async function fileSource(dir: string): Promise<WeightSource> {
   const reader = await CheckpointReader.open(dir);
-  // Synchronous reads go straight to the byte ranges in the header; names with or without
-  // `transformer.` (the reader has already validated names, shapes and dtypes).
-  const file = path.join(reader.dir, 'model.safetensors');
-  const header = await readSafetensorsHeader(file);
-  const known = new Set(reader.names());
-  const info = (name: string): TensorInfo => {
-    const t = known.has(name) ? (header.tensors.get(name) ?? header.tensors.get(`transformer.${name}`)) : undefined;
-    if (!t) throw noSuchWeight(name);
-    return t;
+  // Synchronous reads go straight to the byte ranges in the headers (the reader has already
+  // validated names, shapes and dtypes, and knows which shard holds what).
+  const fds = new Map<string, number>();
+  const fdOf = (file: string) => {
+    let fd = fds.get(file);
+    if (fd === undefined) fds.set(file, (fd = fs.openSync(file, 'r')));
+    return fd;
   };
-  const fd = fs.openSync(file, 'r');
   // Position embeddings are small (3 MB for gpt2) and every run reads T rows of them: keep them.
   const positions = await reader.read('wpe.weight');
-  const readFloats = (t: TensorInfo, from: number, count: number): Float32Array => {
+  const readFloats = (t: TensorInfo & { file: string }, from: number, count: number): Float32Array => {
     const width = t.dtype === 'F32' ? 4 : 2;
     const bytes = new Uint8Array(count * width);
     let done = 0;
     while (done < bytes.length) {
-      const n = fs.readSync(fd, bytes, done, bytes.length - done, t.begin + from * width + done);
-      if (n === 0) throw new Error(`${file}: unexpected end of file reading ${t.name}`);
+      const n = fs.readSync(fdOf(t.file), bytes, done, bytes.length - done, t.begin + from * width + done);
+      if (n === 0) throw new Error(`${t.file}: unexpected end of file reading ${t.name}`);
       done += n;
     }
     if (t.dtype === 'F32') return new Float32Array(bytes.buffer);
     const halves = new Uint16Array(bytes.buffer);
     return t.dtype === 'F16' ? f16ToF32(halves) : bf16ToF32(halves);
+  };
+  const info = (name: string) => {
+    try {
+      return reader.locate(name);
+    } catch {
+      throw noSuchWeight(name);
+    }
   };
   return {
     config: reader.config,
@@ -92,11 +96,12 @@ async function fileSource(dir: string): Promise<WeightSource> {
     untiedHead: reader.untiedHead,
     // F32 weights stay in the file: onnxruntime reads each straight into its own buffer, instead of
     // JS reading it, protobufjs copying it into the model bytes and onnxruntime parsing a third
-    // copy (which set the load's peak memory and took half its time).
+    // copy (which set the load's peak memory and took half its time). Shards sit side by side, so
+    // a file name relative to the checkpoint folder locates any of them.
     read: async (name) => {
       const t = info(name);
       if (t.dtype !== 'F32') return reader.read(name);
-      return { type: 'float32', dims: [...t.dims], external: { location: path.basename(file), offset: t.begin, length: t.end - t.begin } };
+      return { type: 'float32', dims: [...t.dims], external: { location: path.basename(t.file), offset: t.begin, length: t.end - t.begin } };
     },
     externalDir: reader.dir,
     readSync(name) {
@@ -112,7 +117,7 @@ async function fileSource(dir: string): Promise<WeightSource> {
       return out;
     },
     async close() {
-      fs.closeSync(fd);
+      for (const fd of fds.values()) fs.closeSync(fd);
       await reader.close();
     },
   };

@@ -32,6 +32,12 @@ export interface TinyVariant {
   untiedHead?: boolean;
   /** Store an `lm_head.weight` equal to `wte.weight` (tied, but saved anyway). */
   storeTiedHead?: boolean;
+  /**
+   * Split the weights over this many `model-0000k-of-0000n.safetensors` files with a
+   * `model.safetensors.index.json`, as save_pretrained does past its shard size (default 1: one
+   * `model.safetensors`).
+   */
+  shards?: number;
 }
 
 /** Limits keep a typo from allocating gigabytes; the keys are the option names in errors. */
@@ -125,10 +131,12 @@ function untiedHeadTensor(config: GPT2Config, seed: number): Tensor {
 
 /** Write the tiny checkpoint as a Hugging Face GPT-2 directory; returns the directory. */
 export async function writeTinyCheckpoint(dir: string, opts: TinyOptions = {}, variant: TinyVariant = {}): Promise<string> {
-  const { dtype = 'F32', prefix = false, withMaskBuffers = false, untiedHead = false, storeTiedHead = false } = variant;
+  const { dtype = 'F32', prefix = false, withMaskBuffers = false, untiedHead = false, storeTiedHead = false, shards = 1 } = variant;
+  if (!Number.isInteger(shards) || shards < 1) throw new RangeError(`tiny checkpoint: shards must be a whole number ≥ 1 (got ${shards})`);
   if (!['F32', 'F16', 'BF16'].includes(dtype)) throw new RangeError(`tiny checkpoint: dtype must be F32, F16 or BF16 (got ${dtype})`);
   const { seed } = tinyConfig(opts);
   const { config, tensors } = makeTinyCheckpoint(opts);
+  if (shards > tensors.size) throw new RangeError(`tiny checkpoint: shards must be at most ${tensors.size}, one tensor each (got ${shards})`);
 
   const out = new Map<string, TensorToWrite>();
   const body = (name: string) => (prefix ? `transformer.${name}` : name);
@@ -170,7 +178,31 @@ export async function writeTinyCheckpoint(dir: string, opts: TinyOptions = {}, v
   };
   await fs.mkdir(dir, { recursive: true });
   await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(hfConfig, null, 2) + '\n');
-  await writeSafetensors(path.join(dir, 'model.safetensors'), out, { format: 'pt' });
+  if (shards === 1) {
+    await writeSafetensors(path.join(dir, 'model.safetensors'), out, { format: 'pt' });
+    return dir;
+  }
+  // Tensors in order, cut into `shards` runs of about equal size, as transformers' sharding does.
+  const entries = [...out];
+  const bytesOf = ([, t]: [string, TensorToWrite]) => t.data.length * (dtype === 'F32' ? 4 : 2);
+  const total = entries.reduce((a, e) => a + bytesOf(e), 0);
+  const weightMap: Record<string, string> = {};
+  let at = 0;
+  for (let k = 0; k < shards; k++) {
+    const file = `model-${String(k + 1).padStart(5, '0')}-of-${String(shards).padStart(5, '0')}.safetensors`;
+    const part = new Map<string, TensorToWrite>();
+    let size = 0;
+    const leave = shards - 1 - k; // at least one tensor for each later shard
+    while (entries.length - at > leave && (k === shards - 1 || size === 0 || size + bytesOf(entries[at]) <= total / shards)) {
+      part.set(entries[at][0], entries[at][1]);
+      size += bytesOf(entries[at]);
+      weightMap[entries[at][0]] = file;
+      at++;
+    }
+    await writeSafetensors(path.join(dir, file), part, { format: 'pt' });
+  }
+  const index = { metadata: { total_size: total }, weight_map: weightMap };
+  await fs.writeFile(path.join(dir, 'model.safetensors.index.json'), JSON.stringify(index, null, 2) + '\n');
   return dir;
 }
 

@@ -1,6 +1,7 @@
 // The engine against the independent plain-TypeScript forward pass: every hook point and the
 // logits, on the tiny checkpoint as written to disk, on the `transformer.`-prefixed F16 variant
-// with mask buffers, and with an untied head; batch of one and of two.
+// with mask buffers, on a sharded copy (weights read from three files), and with an untied head;
+// batch of one and of two.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../../src/llm/checkpoint.ts';
@@ -92,6 +93,7 @@ function checkpointSuite(label: string, variant: TinyVariant): void {
 
 checkpointSuite('tiny checkpoint, F32', {});
 checkpointSuite('tiny checkpoint, transformer.-prefixed, F16, with mask buffers', { prefix: true, dtype: 'F16', withMaskBuffers: true });
+checkpointSuite('tiny checkpoint, F32 in three shards with an index, transformer.-prefixed', { shards: 3, prefix: true });
 
 describe('tiny checkpoint with an untied lm_head', () => {
   test('logits use lm_head.weight, not wte', async () => {

@@ -112,8 +112,65 @@ describe('loadCheckpoint errors name the file, the tensor and the expected shape
     await fs.mkdir(dir);
     await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ n_layer: 1, n_head: 1, n_embd: 4, n_positions: 8, vocab_size: 10 }));
     await fs.writeFile(path.join(dir, 'pytorch_model.bin'), '');
-    await assert.rejects(loadCheckpoint(dir), /has no model\.safetensors \(found pytorch_model\.bin; only a single model\.safetensors is supported\)/);
+    await assert.rejects(loadCheckpoint(dir), /has neither model\.safetensors nor model\.safetensors\.index\.json \(found pytorch_model\.bin; weights must be safetensors\)/);
     await assert.rejects(loadCheckpoint(path.join(tmp, 'nowhere')), /has no readable config\.json/);
+  });
+});
+
+describe('sharded checkpoints (model.safetensors.index.json)', () => {
+  test('three shards, prefixed, load the same canonical tensors and re-read from the right file', async () => {
+    const dir = await writeTinyCheckpoint(path.join(tmp, 'sharded'), {}, { shards: 3, prefix: true });
+    const files = (await fs.readdir(dir)).sort();
+    assert.deepEqual(files, ['config.json', 'model-00001-of-00003.safetensors', 'model-00002-of-00003.safetensors', 'model-00003-of-00003.safetensors', 'model.safetensors.index.json']);
+    const ckpt = await loadCheckpoint(dir);
+    assert.deepEqual([...ckpt.tensors.keys()], [...reference.tensors.keys()]);
+    for (const [name, t] of reference.tensors) assertClose(name, ckpt.tensors.get(name)!, t, 0);
+    const reader = await CheckpointReader.open(dir);
+    try {
+      const index = JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8'));
+      for (const name of ['wte.weight', 'ln_f.bias']) assert.equal(path.basename(reader.locate(name).file), index.weight_map[`transformer.${name}`], name);
+      assert.notEqual(reader.locate('wte.weight').file, reader.locate('ln_f.bias').file, 'the weights really are spread over files');
+    } finally {
+      await reader.close();
+    }
+  });
+
+  /** A sharded tiny checkpoint whose index is replaced by `index` (an object or raw text). */
+  async function withIndex(name: string, index: unknown): Promise<string> {
+    const dir = await writeTinyCheckpoint(path.join(tmp, name), {}, { shards: 2 });
+    await fs.writeFile(path.join(dir, 'model.safetensors.index.json'), typeof index === 'string' ? index : JSON.stringify(index));
+    return dir;
+  }
+  const mapOf = async (dir: string) => JSON.parse(await fs.readFile(path.join(dir, 'model.safetensors.index.json'), 'utf8')).weight_map as Record<string, string>;
+
+  test('a shard the index names but the folder lacks', async () => {
+    const dir = await writeTinyCheckpoint(path.join(tmp, 'lost-shard'), {}, { shards: 2 });
+    await fs.rm(path.join(dir, 'model-00002-of-00002.safetensors'));
+    await assert.rejects(loadCheckpoint(dir), /model\.safetensors\.index\.json: shard model-00002-of-00002\.safetensors is missing from /);
+  });
+
+  test('a tensor listed in a shard that does not hold it', async () => {
+    const good = await writeTinyCheckpoint(path.join(tmp, 'moved-src'), {}, { shards: 2 });
+    const map = await mapOf(good);
+    const dir = await withIndex('moved', { weight_map: { ...map, 'ln_f.bias': 'model-00001-of-00002.safetensors' } });
+    await assert.rejects(loadCheckpoint(dir), /model\.safetensors\.index\.json: tensor ln_f\.bias is listed in model-00001-of-00002\.safetensors, which does not hold it/);
+  });
+
+  test('a tensor missing from the index is a missing tensor', async () => {
+    const good = await writeTinyCheckpoint(path.join(tmp, 'unlisted-src'), {}, { shards: 2 });
+    const map = await mapOf(good);
+    delete map['h.1.mlp.c_fc.weight'];
+    const dir = await withIndex('unlisted', { weight_map: map });
+    await assert.rejects(loadCheckpoint(dir), /model\.safetensors\.index\.json: missing tensor h\.1\.mlp\.c_fc\.weight \(expected shape \[64, 256\]/);
+  });
+
+  test('bad indexes: not JSON, no weight_map, a shard outside the folder', async () => {
+    await assert.rejects(loadCheckpoint(await withIndex('not-json', '{"weight_map": ')), /model\.safetensors\.index\.json: not valid JSON/);
+    await assert.rejects(loadCheckpoint(await withIndex('no-map', { metadata: {} })), /not a safetensors shard index \(weight_map: /);
+    await assert.rejects(
+      loadCheckpoint(await withIndex('escape', { weight_map: { 'wte.weight': '../elsewhere/model.safetensors' } })),
+      /weight_map\.wte\.weight: must be a \.safetensors file name in the same directory/,
+    );
   });
 });
 
