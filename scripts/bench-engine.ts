@@ -3,18 +3,18 @@
 // position only, against the same network as ONE plain onnxruntime graph; GFLOP/s against this
 // machine's fp32 matmul rate (a 2048³ MatMul through onnxruntime); load time; peak RSS.
 //
-//   node --import tsx scripts/bench-engine.ts [--lengths 16,64,256,1024] [--reps 10] [--warmup 3] [--threads 2]
+//   node --import tsx scripts/bench-engine.ts [--lengths 16,64,256,1024] [--reps 10] [--warmup 3] [--rounds 5] [--threads 2]
 //
-// Timing runs the plain graph and the engine's three modes in one child process, interleaved run
-// by run, so drift in a shared machine's speed falls on all of them alike; load time and peak
-// RSS come from a child that holds only the engine. Everything is measured twice: with glibc's
-// default malloc, and with GLIBC_TUNABLES keeping freed memory in the heap (a fixed 32 MiB mmap
-// threshold and no trimming). On a VM where the first touch of a page is expensive (here
-// ~3 ms/MB), every buffer that comes fresh from the OS costs more than the arithmetic that fills
-// it; the full activation cache returns hundreds of MB of new buffers per run, so it is the mode
-// that this setting changes most.
-// The one-graph baseline is measured without thread spinning (as the engine runs, interleaved)
-// and with onnxruntime's default spinning (in a child of its own); the faster is the baseline.
+// Timing (the table): each mode runs as a block, its warm-ups and then its timed runs, as a worker
+// serving one kind of request does; the blocks are repeated over several rounds in alternating
+// order, so minute-scale drift in a shared machine's speed falls on every mode alike, and the
+// median is taken over all rounds. A second figure times the four interleaved run by run (a worker
+// serving a mix): there each run also pays for the memory the previous, different run left
+// behind, which on a VM with expensive page faults is most of the full cache's cost. Load time and
+// peak RSS come from a child that holds only the engine. Children inherit the environment, so
+// `GLIBC_TUNABLES=… npm run bench -- engine` measures a malloc setting (README, Performance).
+// The one-graph baseline is measured without thread spinning (as the engine runs) and with
+// onnxruntime's default spinning (in a child of its own); the faster is the baseline.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -37,6 +37,7 @@ const { values: args } = parseArgs({
     lengths: { type: 'string', default: '16,64,256,1024' },
     reps: { type: 'string', default: '10' },
     warmup: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
     child: { type: 'string' },
     dir: { type: 'string' },
@@ -45,6 +46,7 @@ const { values: args } = parseArgs({
 const lengths = args.lengths.split(',').map(Number);
 const reps = Number(args.reps);
 const warmup = Number(args.warmup);
+const rounds = Number(args.rounds);
 const threads = Number(args.threads);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -131,10 +133,10 @@ async function childPlainSpinning(dir: string): Promise<object> {
 }
 
 /**
- * Timing: the plain graph (without spinning, as the engine runs) and the engine's three modes,
- * interleaved run by run, so that drift in a shared machine's speed falls on all four alike.
+ * Timing of a mixed workload: the plain graph (without spinning, as the engine runs) and the
+ * engine's three modes interleaved run by run, each run after a different one.
  */
-async function childPaired(dir: string): Promise<object> {
+async function childInterleaved(dir: string): Promise<object> {
   const plain = await plainGraph(dir, false);
   const engine = await loadEngine(dir, { threads });
   const result: Record<string, Record<number, number>> = { plain: {}, logits: {}, cache: {}, last: {} };
@@ -158,6 +160,39 @@ async function childPaired(dir: string): Promise<object> {
       }
     }
     for (const mode of Object.keys(fns)) result[mode][T] = median(times[mode]);
+  }
+  await engine.dispose();
+  return result;
+}
+
+/**
+ * Timing, one mode at a time: for each length, each mode runs its warm-ups and then its timed
+ * runs as a block (what a worker serving one kind of request sees), and the blocks are repeated
+ * in alternating order over `rounds`, so minute-scale drift falls on every mode alike.
+ */
+async function childBlocks(dir: string): Promise<object> {
+  const plain = await plainGraph(dir, false);
+  const engine = await loadEngine(dir, { threads });
+  const result: Record<string, Record<number, number>> = { plain: {}, logits: {}, cache: {}, last: {} };
+  for (const T of lengths) {
+    const fns: [string, () => Promise<unknown>][] = [
+      ['plain', plain(T)],
+      ['logits', () => engine.run(tokensOf(T))],
+      ['cache', () => engine.run(tokensOf(T), { hooks: '*' })],
+      ['last', () => engine.run(tokensOf(T), { logits: 'last' })],
+    ];
+    const times: Record<string, number[]> = Object.fromEntries(fns.map(([m]) => [m, []]));
+    for (let r = 0; r < rounds; r++) {
+      for (const [mode, fn] of r % 2 ? [...fns].reverse() : fns) {
+        for (let i = 0; i < warmup; i++) await fn();
+        for (let i = 0; i < Math.ceil(reps / rounds); i++) {
+          const t0 = performance.now();
+          await fn();
+          times[mode].push(performance.now() - t0);
+        }
+      }
+    }
+    for (const [mode] of fns) result[mode][T] = median(times[mode]);
   }
   await engine.dispose();
   return result;
@@ -193,22 +228,19 @@ interface MemoryResult {
 }
 
 type Times = Record<number, number>;
-interface PairedResult {
+interface ModeTimes {
   plain: Times;
   logits: Times;
   cache: Times;
   last: Times;
 }
 
-const TUNED_MALLOC = { GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=17179869184' };
-
-function runChild(kind: string, dir: string, env: Record<string, string> = {}): Record<string, unknown> {
+function runChild(kind: string, dir: string): Record<string, unknown> {
   const self = fileURLToPath(import.meta.url);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', kind, '--dir', dir, '--lengths', args.lengths, '--reps', args.reps, '--warmup', args.warmup, '--threads', args.threads], {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', kind, '--dir', dir, '--lengths', args.lengths, '--reps', args.reps, '--warmup', args.warmup, '--rounds', args.rounds, '--threads', args.threads], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
-    env: { ...process.env, ...env },
   });
   return JSON.parse(out.trim().split('\n').pop()!);
 }
@@ -218,7 +250,8 @@ async function main(): Promise<void> {
     const run = {
       matmul: childMatmul,
       'plain-spinning': () => childPlainSpinning(args.dir!),
-      paired: () => childPaired(args.dir!),
+      blocks: () => childBlocks(args.dir!),
+      interleaved: () => childInterleaved(args.dir!),
       memory: () => childEngineMemory(args.dir!),
     }[args.child];
     if (!run) throw new Error(`unknown --child ${args.child}`);
@@ -234,48 +267,47 @@ async function main(): Promise<void> {
     console.error(`random GPT-2-small checkpoint: ${weightsMiB.toFixed(0)} MiB written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     console.error('measuring matmul rate…');
     const { matmulGflops } = runChild('matmul', dir) as { matmulGflops: number };
-    // Per malloc setting: the interleaved timing, the spinning baseline, and memory.
-    const measure = (env: Record<string, string> = {}) => {
-      const paired = runChild('paired', dir, env) as unknown as PairedResult;
-      const spinning = (runChild('plain-spinning', dir, env) as { plain: Times }).plain;
-      const memory = runChild('memory', dir, env) as unknown as MemoryResult;
-      const baseline = Object.fromEntries(lengths.map((T) => [T, Math.min(paired.plain[T], spinning[T])])) as Times;
-      return { paired, spinning, memory, baseline };
-    };
-    console.error('measuring with default malloc (interleaved timing, spinning baseline, memory)…');
-    const plainMalloc = measure();
-    console.error('measuring with tuned malloc…');
-    const tunedMalloc = measure(TUNED_MALLOC);
+    console.error('timing each mode in blocks…');
+    const blocks = runChild('blocks', dir) as unknown as ModeTimes;
+    console.error('timing the modes interleaved…');
+    const mixed = runChild('interleaved', dir) as unknown as ModeTimes;
+    console.error('timing the plain graph with spinning threads…');
+    const spinning = (runChild('plain-spinning', dir) as { plain: Times }).plain;
+    console.error('load time and memory…');
+    const memory = runChild('memory', dir) as unknown as MemoryResult;
     const config = (await loadCheckpoint(dir)).config;
+    const baseline = Object.fromEntries(lengths.map((T) => [T, Math.min(blocks.plain[T], spinning[T])])) as Times;
+    const mixedBaseline = Object.fromEntries(lengths.map((T) => [T, Math.min(mixed.plain[T], spinning[T])])) as Times;
 
-    const table = ({ paired: e, baseline: plain }: ReturnType<typeof measure>) =>
-      lengths.map((T) => {
-        const gflops = forwardFlops(config, T, T) / (e.logits[T] * 1e6);
-        return `| ${T} | ${plain[T].toFixed(1)} | ${e.logits[T].toFixed(1)} | ${(e.logits[T] / plain[T]).toFixed(2)} | ${e.cache[T].toFixed(1)} | ${(e.cache[T] / e.logits[T]).toFixed(2)} | ${e.last[T].toFixed(1)} | ${(e.last[T] / e.logits[T]).toFixed(2)} | ${gflops.toFixed(1)} | ${((100 * gflops) / matmulGflops).toFixed(0)}% |`;
-      });
-    const header = `| tokens | one plain graph ms | logits ms | ×plain (≤ 1.15) | full cache ms | ×logits (≤ 1.3) | last-pos ms | ×all (≤ 0.8 at 64) | GFLOP/s (logits) | of matmul rate |
-|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`;
-    const memory = (e: MemoryResult) =>
-      `load ${(e.loadMs / 1000).toFixed(2)} s; peak RSS after load ${e.rssAfterLoad.toFixed(0)} MiB (${(e.rssAfterLoad / weightsMiB).toFixed(2)}×), through the last-position runs ${e.peakLastRuns.toFixed(0)} MiB (${(e.peakLastRuns / weightsMiB).toFixed(2)}×), through the all-position logits runs ${e.peakLogitsRuns.toFixed(0)} MiB (${(e.peakLogitsRuns / weightsMiB).toFixed(2)}× weights), with full-cache runs ${e.peakWithCache.toFixed(0)} MiB (${(e.peakWithCache / weightsMiB).toFixed(2)}×)`;
+    const rows = lengths.map((T) => {
+      const e = blocks;
+      const gflops = forwardFlops(config, T, T) / (e.logits[T] * 1e6);
+      return `| ${T} | ${baseline[T].toFixed(1)} | ${e.logits[T].toFixed(1)} | ${(e.logits[T] / baseline[T]).toFixed(2)} | ${e.cache[T].toFixed(1)} | ${(e.cache[T] / e.logits[T]).toFixed(2)} | ${e.last[T].toFixed(1)} | ${(e.last[T] / e.logits[T]).toFixed(2)} | ${gflops.toFixed(1)} | ${((100 * gflops) / matmulGflops).toFixed(0)}% |`;
+    });
+    const mixedRows = lengths.map(
+      (T) => `| ${T} | ${mixedBaseline[T].toFixed(1)} | ${mixed.logits[T].toFixed(1)} | ${(mixed.logits[T] / mixedBaseline[T]).toFixed(2)} | ${mixed.cache[T].toFixed(1)} | ${(mixed.cache[T] / mixed.logits[T]).toFixed(2)} | ${mixed.last[T].toFixed(1)} | ${(mixed.last[T] / mixed.logits[T]).toFixed(2)} |`,
+    );
+    const m = memory;
+    const tunables = process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : "glibc's default malloc";
     console.log(`
-GPT-2-small shape (12 layers, 768 wide, 12 heads, vocab 50257), random weights (${weightsMiB.toFixed(0)} MiB F32); ${threads} intra-op threads; median of ${reps} after ${warmup} warm-ups; ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg()[0].toFixed(1)} at the end.
+GPT-2-small shape (12 layers, 768 wide, 12 heads, vocab 50257), random weights (${weightsMiB.toFixed(0)} MiB F32); ${threads} intra-op threads; ${tunables}; ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg()[0].toFixed(1)} at the end.
 
-Glibc's default malloc:
+Each mode on its own (median of ${Math.ceil(reps / rounds) * rounds} runs: ${rounds} rounds of ${warmup} warm-ups and ${Math.ceil(reps / rounds)} timed runs per mode):
 
-${header}
-${table(plainMalloc).join('\n')}
+| tokens | one plain graph ms | logits ms | ×plain (≤ 1.15) | full cache ms | ×logits (≤ 1.3) | last-pos ms | ×all (≤ 0.8 at 64) | GFLOP/s (logits) | of matmul rate |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${rows.join('\n')}
 
-${TUNED_MALLOC.GLIBC_TUNABLES} (engine and baseline alike):
+Interleaved run by run (a worker serving a mix; median of ${reps} after ${warmup} warm-ups of each):
 
-${header}
-${table(tunedMalloc).join('\n')}
+| tokens | one plain graph ms | logits ms | ×plain | full cache ms | ×logits | last-pos ms | ×all |
+|---:|---:|---:|---:|---:|---:|---:|---:|
+${mixedRows.join('\n')}
 
-- one plain graph, default malloc: ${lengths.map((T) => `${T}: ${plainMalloc.spinning[T].toFixed(1)} ms spinning / ${plainMalloc.paired.plain[T].toFixed(1)} ms not`).join('; ')} (the faster is the baseline above)
-- one plain graph, tuned malloc: ${lengths.map((T) => `${T}: ${tunedMalloc.spinning[T].toFixed(1)} ms spinning / ${tunedMalloc.paired.plain[T].toFixed(1)} ms not`).join('; ')}
+- one plain graph: ${lengths.map((T) => `${T}: ${spinning[T].toFixed(1)} ms spinning / ${blocks.plain[T].toFixed(1)} ms not`).join('; ')} (the faster is the baseline)
 - fp32 matmul rate (2048³ MatMul through onnxruntime, ${threads} threads): ${matmulGflops.toFixed(1)} GFLOP/s
-- default malloc: ${memory(plainMalloc.memory)}
-- tuned malloc: ${memory(tunedMalloc.memory)}
-- targets: load < 5 s; peak RSS < 2.2× weights
+- load ${(m.loadMs / 1000).toFixed(2)} s (target < 5 s)
+- peak RSS: after load ${m.rssAfterLoad.toFixed(0)} MiB (${(m.rssAfterLoad / weightsMiB).toFixed(2)}× weights); through last-position runs ${m.peakLastRuns.toFixed(0)} MiB (${(m.peakLastRuns / weightsMiB).toFixed(2)}×); through all-position logits runs ${m.peakLogitsRuns.toFixed(0)} MiB (${(m.peakLogitsRuns / weightsMiB).toFixed(2)}×, target < 2.2×); with full-cache runs ${m.peakWithCache.toFixed(0)} MiB (${(m.peakWithCache / weightsMiB).toFixed(2)}×, the cache itself)
 `);
   } finally {
     await fs.rm(root, { recursive: true, force: true });
