@@ -151,15 +151,13 @@ export class CheckpointReader {
     const { config, isTinyRandom } = parseGPT2Config(configJson, configPath);
 
     // Which file holds each tensor (by its name in the file): one file, or a shard index.
-    const { weightMap, source } = await weightFiles(dir);
-    const files: SafetensorsFile[] = [];
+    const { weightMap, source, single } = await weightFiles(dir);
+    const byFile = new Map<string, SafetensorsFile>(single ? [[SINGLE_FILE, single]] : []);
     try {
-      const byFile = new Map<string, SafetensorsFile>();
       for (const file of new Set(weightMap.values())) {
-        const st = await SafetensorsFile.open(path.join(dir, file));
-        files.push(st);
-        byFile.set(file, st);
+        if (!byFile.has(file)) byFile.set(file, await SafetensorsFile.open(path.join(dir, file)));
       }
+      const files = [...byFile.values()];
       const fail = (msg: string): never => {
         throw new Error(`${source}: ${msg} (${path.join(dir, source)})`);
       };
@@ -196,7 +194,7 @@ export class CheckpointReader {
       }
       return new CheckpointReader(path.resolve(dir), config, isTinyRandom, files, stored, untiedHead);
     } catch (err) {
-      for (const st of files) await st.close();
+      for (const st of byFile.values()) await st.close();
       throw err;
     }
   }
@@ -208,18 +206,22 @@ export class CheckpointReader {
     return names;
   }
 
-  /** Where a tensor's bytes are: its file (absolute path), dtype, dims and byte range. */
-  locate(name: string): TensorInfo & { file: string } {
+  private storedAs(name: string): { st: SafetensorsFile; name: string } {
     const at = this.stored.get(name);
     if (!at || (name === 'lm_head.weight' && !this.untiedHead)) {
       throw new Error(`checkpoint ${this.dir} has no tensor ${name}` + (name === 'lm_head.weight' ? ' (the head is tied to wte.weight)' : ''));
     }
+    return at;
+  }
+
+  /** Where a tensor's bytes are: its file (absolute path), dtype, dims and byte range. */
+  locate(name: string): TensorInfo & { file: string } {
+    const at = this.storedAs(name);
     return { ...at.st.header.tensors.get(at.name)!, file: at.st.file };
   }
 
   async read(name: string): Promise<Tensor> {
-    this.locate(name); // the error for unknown names
-    const at = this.stored.get(name)!;
+    const at = this.storedAs(name);
     const t = await at.st.read(at.name);
     return { dims: t.dims, data: t.data as Float32Array };
   }
@@ -230,16 +232,14 @@ export class CheckpointReader {
 }
 
 /**
- * Tensor name (as stored) → file name, from `model.safetensors` (each of its tensors) or, when
- * that is absent, from the shard index; `source` is the file that errors should name.
+ * Tensor name (as stored) → file name, from `model.safetensors` (each of its tensors; returned
+ * open) or, when that is absent, from the shard index; `source` is the file errors should name.
  */
-async function weightFiles(dir: string): Promise<{ weightMap: Map<string, string>; source: string }> {
-  const single = path.join(dir, SINGLE_FILE);
-  if (await exists(single)) {
-    const st = await SafetensorsFile.open(single);
-    const names = [...st.header.tensors.keys()];
-    await st.close();
-    return { weightMap: new Map(names.map((n) => [n, SINGLE_FILE])), source: SINGLE_FILE };
+async function weightFiles(dir: string): Promise<{ weightMap: Map<string, string>; source: string; single?: SafetensorsFile }> {
+  const singlePath = path.join(dir, SINGLE_FILE);
+  if (await exists(singlePath)) {
+    const single = await SafetensorsFile.open(singlePath);
+    return { weightMap: new Map([...single.header.tensors.keys()].map((n) => [n, SINGLE_FILE])), source: SINGLE_FILE, single };
   }
   const indexPath = path.join(dir, INDEX_FILE);
   if (!(await exists(indexPath))) {
