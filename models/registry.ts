@@ -49,7 +49,7 @@ export function unknownModelError(name: string, purpose: 'load' | 'pull' = 'load
     const hub = KNOWN_MODELS.filter((m) => m.repo).map((m) => m.name);
     return new Error(`unknown model "${name}": the models on the Hub are ${hub.join(', ')}`);
   }
-  return new Error(`unknown model "${name}": known models are ${knownModelNames().join(', ')}; or give a checkpoint directory (config.json + model.safetensors)`);
+  return new Error(`unknown model "${name}": known models are ${knownModelNames().join(', ')}; or give a checkpoint directory (config.json + model.safetensors, or shards listed in model.safetensors.index.json)`);
 }
 
 export interface ResolveOptions {
