@@ -132,71 +132,57 @@ async function childPlainSpinning(dir: string): Promise<object> {
   return { plain: times };
 }
 
-/**
- * Timing of a mixed workload: the plain graph (without spinning, as the engine runs) and the
- * engine's three modes interleaved run by run, each run after a different one.
- */
-async function childInterleaved(dir: string): Promise<object> {
-  const plain = await plainGraph(dir, false);
-  const engine = await loadEngine(dir, { threads });
-  const result: Record<string, Record<number, number>> = { plain: {}, logits: {}, cache: {}, last: {} };
-  for (const T of lengths) {
-    const fns: Record<string, () => Promise<unknown>> = {
-      plain: plain(T),
-      logits: () => engine.run(tokensOf(T)),
-      cache: () => engine.run(tokensOf(T), { hooks: '*' }),
-      last: () => engine.run(tokensOf(T), { logits: 'last' }),
-    };
-    const times: Record<string, number[]> = {};
-    for (const [mode, fn] of Object.entries(fns)) {
-      times[mode] = [];
-      for (let i = 0; i < warmup; i++) await fn();
-    }
-    for (let r = 0; r < reps; r++) {
-      for (const [mode, fn] of Object.entries(fns)) {
-        const t0 = performance.now();
-        await fn();
-        times[mode].push(performance.now() - t0);
-      }
-    }
-    for (const mode of Object.keys(fns)) result[mode][T] = median(times[mode]);
-  }
-  await engine.dispose();
-  return result;
-}
+type ModeRun = [mode: string, run: () => Promise<unknown>];
 
 /**
- * Timing, one mode at a time: for each length, each mode runs its warm-ups and then its timed
- * runs as a block (what a worker serving one kind of request sees), and the blocks are repeated
- * in alternating order over `rounds`, so minute-scale drift falls on every mode alike.
+ * The plain graph (without spinning, as the engine runs) and the engine's three modes at each
+ * length, run in the order `schedule` gives; `timed` runs one and records its time. Returns the
+ * median per mode and length.
  */
-async function childBlocks(dir: string): Promise<object> {
+async function timeModes(dir: string, schedule: (runs: ModeRun[], timed: (run: ModeRun) => Promise<void>) => Promise<void>): Promise<object> {
   const plain = await plainGraph(dir, false);
   const engine = await loadEngine(dir, { threads });
   const result: Record<string, Record<number, number>> = { plain: {}, logits: {}, cache: {}, last: {} };
   for (const T of lengths) {
-    const fns: [string, () => Promise<unknown>][] = [
+    const runs: ModeRun[] = [
       ['plain', plain(T)],
       ['logits', () => engine.run(tokensOf(T))],
       ['cache', () => engine.run(tokensOf(T), { hooks: '*' })],
       ['last', () => engine.run(tokensOf(T), { logits: 'last' })],
     ];
-    const times: Record<string, number[]> = Object.fromEntries(fns.map(([m]) => [m, []]));
-    for (let r = 0; r < rounds; r++) {
-      for (const [mode, fn] of r % 2 ? [...fns].reverse() : fns) {
-        for (let i = 0; i < warmup; i++) await fn();
-        for (let i = 0; i < Math.ceil(reps / rounds); i++) {
-          const t0 = performance.now();
-          await fn();
-          times[mode].push(performance.now() - t0);
-        }
-      }
-    }
-    for (const [mode] of fns) result[mode][T] = median(times[mode]);
+    const times: Record<string, number[]> = Object.fromEntries(runs.map(([mode]) => [mode, []]));
+    await schedule(runs, async ([mode, run]) => {
+      const t0 = performance.now();
+      await run();
+      times[mode].push(performance.now() - t0);
+    });
+    for (const [mode] of runs) result[mode][T] = median(times[mode]);
   }
   await engine.dispose();
   return result;
 }
+
+/** A mixed workload: the four modes interleaved run by run, each run after a different one. */
+const childInterleaved = (dir: string) =>
+  timeModes(dir, async (runs, timed) => {
+    for (const [, run] of runs) for (let i = 0; i < warmup; i++) await run();
+    for (let r = 0; r < reps; r++) for (const run of runs) await timed(run);
+  });
+
+/**
+ * One mode at a time: each mode runs its warm-ups and then its timed runs as a block (what a
+ * worker serving one kind of request sees), and the blocks are repeated in alternating order
+ * over `rounds`, so minute-scale drift falls on every mode alike.
+ */
+const childBlocks = (dir: string) =>
+  timeModes(dir, async (runs, timed) => {
+    for (let r = 0; r < rounds; r++) {
+      for (const run of r % 2 ? [...runs].reverse() : runs) {
+        for (let i = 0; i < warmup; i++) await run[1]();
+        for (let i = 0; i < Math.ceil(reps / rounds); i++) await timed(run);
+      }
+    }
+  });
 
 /** Load time and peak RSS, the engine alone in its process (two runs per mode and length). */
 async function childEngineMemory(dir: string): Promise<object> {
