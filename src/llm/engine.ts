@@ -2,7 +2,7 @@
 // (gpt2-graph.ts) cut into sessions (segments.ts): for a plain run, one for every block and
 // ln_final and one for the unembedding; for a run with hooks or patches, one per block, one for
 // ln_final and one for the unembedding, plus half-block sessions wherever a run patches a hook
-// inside a block. Weights reach onnxruntime as external data in the checkpoint file. Embeddings
+// inside a block. Weights reach onnxruntime as external data in the checkpoint's files. Embeddings
 // and every intervention are applied in JS between sessions. Sessions are cached by
 // (nodes, outputs), so a worker builds each shape of run once.
 import fs from 'node:fs';
