@@ -19,6 +19,7 @@ import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookE
 import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePatches } from './interventions.ts';
 import { bf16ToF32, f16ToF32, type TensorInfo } from './safetensors.ts';
 import type { ExternalTensor } from './onnx-graph.ts';
+import { ScratchOutputs } from './scratch-outputs.ts';
 import { planSegments, segmentModel, type Segment, type SegmentPlan } from './segments.ts';
 import * as tokenizer from './tokenizer.ts';
 import type { Engine, GenerateOptions, GPT2Config, Intervention, RunOptions, RunResult, Tensor } from './types.ts';
@@ -423,13 +424,15 @@ class OnnxEngine implements Engine {
     }
     const plan = targets.size ? this.plan([...targets].sort(), [...cutAfter].sort()) : { segments: [], lastUse: new Map() };
 
+    const scratch = new ScratchOutputs();
     for (const [s, seg] of plan.segments.entries()) {
       const session = await this.session(seg);
       const feeds: Record<string, ort.Tensor> = {};
       for (const v of seg.inputs) if (v !== LOGIT_POSITIONS) feeds[v] = env.get(v)!;
-      const out = seg.inputs.includes(LOGIT_POSITIONS)
-        ? await this.runUnembed(session, feeds, logitPositions)
-        : await session.run(feeds);
+      let out: ort.InferenceSession.OnnxValueMapType;
+      if (seg.inputs.includes(LOGIT_POSITIONS)) out = await this.runUnembed(session, feeds, logitPositions);
+      else if (this.allBlocksKeys.has(seg.key)) out = await session.run(feeds); // its arena keeps its output warm
+      else out = await scratch.run(session, feeds, (v) => this.valueDims(v, B, T));
       for (const v of seg.inputs) if (plan.lastUse.get(v) === s) env.delete(v);
       for (const v of seg.outputs) {
         let t = fromOrt(out[v]);
@@ -446,6 +449,12 @@ class OnnxEngine implements Engine {
       result.logits = mode === 'last' && allLogits ? lastPosition(logits) : logits;
     }
     return result;
+  }
+
+  /** A graph value's dims in a run of B × T tokens, from the hook that reads it; null if no hook does. */
+  private valueDims(value: string, B: number, T: number): number[] | null {
+    const hook = this.hooksAtValue.get(value)?.[0];
+    return hook ? hook.shape.map((d) => (d === 'batch' ? B : d === 'pos' ? T : d)) : null;
   }
 
   /**

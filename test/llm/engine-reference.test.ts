@@ -41,6 +41,14 @@ function checkpointSuite(label: string, variant: TinyVariant): void {
       assertClose(run.logits, ref.logits, 'logits');
     });
 
+    test("a later run leaves an earlier run's activations as they were (blocks share output buffers within a run)", async () => {
+      const ref = referenceForward(model, [ROW_A]);
+      const first = await engine.run(ROW_A, { hooks: '*' });
+      await engine.run(ROW_B, { hooks: '*' });
+      await engine.run(ROW_B, { hooks: 'blocks.*.attn.*', patches: [{ hook: 'blocks.0.attn.hook_pattern', op: 'scale', value: 0.5 }] });
+      for (const name of engine.hookNames()) assertClose(first.cache.get(name), ref.cache.get(name), name);
+    });
+
     test('a single sequence without hooks returns only logits, equal to the reference', async () => {
       const ref = referenceForward(model, [ROW_B]);
       const run = await engine.run(ROW_B);
