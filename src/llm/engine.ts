@@ -169,7 +169,7 @@ interface CachedSession {
   weightBytes: number;
 }
 
-/** Positions per unembedding call (see runUnembed). */
+/** Positions per unembedding call at full context (see runUnembed and unembedRows). */
 const LOGIT_CHUNK = 64;
 
 const toOrt = (t: Tensor) => new ort.Tensor('float32', t.data, t.dims);
@@ -458,9 +458,10 @@ class OnnxEngine implements Engine {
   }
 
   /**
-   * The unembedding, LOGIT_CHUNK positions at a time: onnxruntime's output and its copy into JS
-   * then cost a chunk each instead of two full [batch, pos, vocab] tensors (2 × 196 MB at 1024
-   * tokens on gpt2), which would otherwise set the process's peak memory.
+   * The unembedding, a chunk of positions at a time (LOGIT_CHUNK at full context, more for a
+   * shorter sequence: unembedRows): onnxruntime's output and its copy into JS then cost a chunk
+   * each instead of two full [batch, pos, vocab] tensors (2 × 196 MB at 1024 tokens on gpt2),
+   * which would otherwise set the process's peak memory.
    */
   private async runUnembed(session: ort.InferenceSession, feeds: Record<string, ort.Tensor>, positions: number[]): Promise<Record<string, ort.Tensor>> {
     const run = (from: number, to: number, fetches?: Record<string, ort.Tensor>) => {
@@ -476,8 +477,11 @@ class OnnxEngine implements Engine {
     const P = positions.length;
     const V = this.config.vocab_size;
     const all = new Float32Array(B * P * V);
-    for (let from = 0; from < P; from += LOGIT_CHUNK) {
-      const to = Math.min(P, from + LOGIT_CHUNK);
+    // Several sequences go through onnxruntime's own output buffer, which its arena then keeps:
+    // those stay at LOGIT_CHUNK rows.
+    const rows = B === 1 ? this.unembedRows(P) : LOGIT_CHUNK;
+    for (let from = 0; from < P; from += rows) {
+      const to = Math.min(P, from + rows);
       if (B === 1) {
         // A chunk of one sequence is a contiguous range of `all`: onnxruntime writes a provided
         // output in place, which saves its own chunk buffer and a copy (measured: 490 → 470 ms,
@@ -492,6 +496,18 @@ class OnnxEngine implements Engine {
       for (let b = 0; b < B; b++) all.set(part.subarray(b * (to - from) * V, (b + 1) * (to - from) * V), (b * P + from) * V);
     }
     return { logits: new ort.Tensor('float32', all, [B, P, V]) };
+  }
+
+  /**
+   * Positions per unembedding call for one sequence of P positions. Every call streams the whole
+   * unembedding matrix, so fewer, larger calls are faster (in onnxruntime's profiler 256
+   * positions take 97 ms as one call, 127 ms as four; a 256-token run 430 -> 405 ms, 512 tokens
+   * 888 -> 809 ms). Each call also holds its rows twice more (onnxruntime writes them into
+   * `all`, and the binding returns a copy), so the logits plus two chunks may take no more than
+   * a full-context run's logits plus two LOGIT_CHUNK chunks, the run that sets the peak.
+   */
+  private unembedRows(P: number): number {
+    return Math.max(LOGIT_CHUNK, Math.floor((this.config.n_positions + 2 * LOGIT_CHUNK - P) / 2));
   }
 
   /** One intervention on one hook's tensor. `lastOnlyOf` = T when the logits hold only position T-1. */

@@ -120,36 +120,52 @@ describe('tiny checkpoint with an untied lm_head', () => {
 });
 
 describe('logits for more positions than one unembedding call takes', () => {
-  test('rows either side of a chunk boundary are h · wteᵀ of their own position (batch of 1 and 2)', async () => {
+  // The engine computes the logits of long inputs a chunk of positions per call: 64 at full
+  // context, more for shorter single sequences (see unembedRows). Every row is checked against
+  // h · wteᵀ through a random projection (logits[t] · r = h[t] · (wteᵀ r)), whatever the chunk
+  // size, and a few rows in full.
+  test('every row is h · wteᵀ of its own position (one sequence of 1000 and of 300, a batch of 2 × 300)', async () => {
     const tiny = await writeTinyDir();
     const engine = await loadEngine(tiny.dir, { threads: 1 });
     try {
-      const T = 300; // the engine computes logits 64 positions per call
-      const rowA = Array.from({ length: T }, (_, i) => (i * 7919 + 13) % 50257);
-      const rowB = Array.from({ length: T }, (_, i) => (i * 104729 + 7) % 50257);
       const wte = engine.weight('wte.weight');
       const [V, d] = wte.dims;
-      for (const batch of [[rowA], [rowA, rowB]]) {
+      const r = Float64Array.from({ length: V }, (_, v) => Math.sin(v * 12.9898) * 43758.5453 % 1);
+      const u = new Float64Array(d); // wteᵀ r
+      for (let v = 0; v < V; v++) for (let i = 0; i < d; i++) u[i] += wte.data[v * d + i] * r[v];
+      const row = (T: number, seed: number) => Array.from({ length: T }, (_, i) => (i * seed + 13) % 50257);
+      for (const batch of [[row(1000, 7919)], [row(300, 7919)], [row(300, 7919), row(300, 104729)]]) {
+        const T = batch[0].length;
+        const label = `${batch.length} × ${T}`;
         const run = await engine.run(batch, { hooks: 'unembed.hook_in' });
         const h = run.cache.get('unembed.hook_in')!;
         assert.deepEqual(run.logits!.dims, [batch.length, T, V]);
-        for (let b = 0; b < batch.length; b++) {
-          for (const t of [0, 127, 128, 255, 256, T - 1]) {
-            const x = h.data.subarray((b * T + t) * d, (b * T + t + 1) * d);
-            const want = new Float32Array(V);
-            for (let v = 0; v < V; v++) {
-              let dot = 0;
-              for (let i = 0; i < d; i++) dot += x[i] * wte.data[v * d + i];
-              want[v] = dot;
-            }
-            const got = run.logits!.data.subarray((b * T + t) * V, (b * T + t + 1) * V);
-            assert.ok(maxRelDiff(got, want) < 1e-4, `batch ${batch.length}, row ${b}, position ${t}`);
+        for (let bt = 0; bt < batch.length * T; bt++) {
+          const logits = run.logits!.data.subarray(bt * V, (bt + 1) * V);
+          let got = 0;
+          let scale = 0;
+          for (let v = 0; v < V; v++) {
+            got += logits[v] * r[v];
+            scale += Math.abs(logits[v] * r[v]);
           }
+          let want = 0;
+          for (let i = 0; i < d; i++) want += h.data[bt * d + i] * u[i];
+          assert.ok(Math.abs(got - want) <= 1e-4 * scale, `${label}: row ${bt} projects to ${got}, expected ${want}`);
+        }
+        for (const t of [0, 63, 64, 127, 128, T - 1]) {
+          const x = h.data.subarray(t * d, (t + 1) * d);
+          const want = new Float32Array(V);
+          for (let v = 0; v < V; v++) {
+            let dot = 0;
+            for (let i = 0; i < d; i++) dot += x[i] * wte.data[v * d + i];
+            want[v] = dot;
+          }
+          assert.ok(maxRelDiff(run.logits!.data.subarray(t * V, (t + 1) * V), want) < 1e-4, `${label}: position ${t}`);
         }
         // A plain run (every block as one session, chunks written in place) gives the same logits.
         const plain = await engine.run(batch);
         assert.deepEqual(plain.logits!.dims, run.logits!.dims);
-        assert.ok(maxRelDiff(plain.logits!.data, run.logits!.data) < 1e-4, `plain run, batch of ${batch.length}`);
+        assert.ok(maxRelDiff(plain.logits!.data, run.logits!.data) < 1e-4, `plain run, ${label}`);
       }
     } finally {
       await engine.dispose();
