@@ -226,6 +226,12 @@ export class CheckpointReader {
     return { dims: t.dims, data: t.data as Float32Array };
   }
 
+  /** `count` values of a tensor from element `from`, as float32, read synchronously (embedding rows). */
+  readRangeSync(name: string, from: number, count: number): Float32Array {
+    const at = this.storedAs(name);
+    return at.st.readRangeSync(at.name, from, count) as Float32Array;
+  }
+
   async close(): Promise<void> {
     for (const st of this.files) await st.close();
   }

@@ -5,7 +5,6 @@
 // inside a block. Weights reach onnxruntime as external data in the checkpoint's files. Embeddings
 // and every intervention are applied in JS between sessions. Sessions are cached by
 // (nodes, outputs), so a worker builds each shape of run once.
-import fs from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -17,7 +16,6 @@ import { generateTokens } from './generate.ts';
 import { buildGpt2Graph, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts';
 import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from './hooks.ts';
 import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePatches } from './interventions.ts';
-import { bf16ToF32, f16ToF32, type TensorInfo } from './safetensors.ts';
 import type { ExternalTensor } from './onnx-graph.ts';
 import { ScratchOutputs } from './scratch-outputs.ts';
 import { planSegments, segmentModel, type Segment, type SegmentPlan } from './segments.ts';
@@ -61,29 +59,8 @@ const noSuchWeight = (name: string) => new Error(`no weight named "${name}"; nam
 
 async function fileSource(dir: string): Promise<WeightSource> {
   const reader = await CheckpointReader.open(dir);
-  // Synchronous reads go straight to the byte ranges in the headers (the reader has already
-  // validated names, shapes and dtypes, and knows which shard holds what).
-  const fds = new Map<string, number>();
-  const fdOf = (file: string) => {
-    let fd = fds.get(file);
-    if (fd === undefined) fds.set(file, (fd = fs.openSync(file, 'r')));
-    return fd;
-  };
   // Position embeddings are small (3 MB for gpt2) and every run reads T rows of them: keep them.
   const positions = await reader.read('wpe.weight');
-  const readFloats = (t: TensorInfo & { file: string }, from: number, count: number): Float32Array => {
-    const width = t.dtype === 'F32' ? 4 : 2;
-    const bytes = new Uint8Array(count * width);
-    let done = 0;
-    while (done < bytes.length) {
-      const n = fs.readSync(fdOf(t.file), bytes, done, bytes.length - done, t.begin + from * width + done);
-      if (n === 0) throw new Error(`${t.file}: unexpected end of file reading ${t.name}`);
-      done += n;
-    }
-    if (t.dtype === 'F32') return new Float32Array(bytes.buffer);
-    const halves = new Uint16Array(bytes.buffer);
-    return t.dtype === 'F16' ? f16ToF32(halves) : bf16ToF32(halves);
-  };
   const info = (name: string) => {
     try {
       return reader.locate(name);
@@ -107,20 +84,16 @@ async function fileSource(dir: string): Promise<WeightSource> {
     externalDir: reader.dir,
     readSync(name) {
       const t = info(name);
-      return { dims: [...t.dims], data: readFloats(t, 0, t.dims.reduce((a, b) => a * b, 1)) };
+      return { dims: [...t.dims], data: reader.readRangeSync(name, 0, t.dims.reduce((a, b) => a * b, 1)) };
     },
     rows(name, ids) {
       if (name === 'wpe.weight') return gatherRows(positions, ids);
-      const t = info(name);
-      const width = t.dims[1];
+      const width = info(name).dims[1];
       const out = new Float32Array(ids.length * width);
-      ids.forEach((id, i) => out.set(readFloats(t, id * width, width), i * width));
+      ids.forEach((id, i) => out.set(reader.readRangeSync(name, id * width, width), i * width));
       return out;
     },
-    async close() {
-      for (const fd of fds.values()) fs.closeSync(fd);
-      await reader.close();
-    },
+    close: () => reader.close(),
   };
 }
 

@@ -10,6 +10,7 @@ import {
   f32ToF16,
   readSafetensors,
   readSafetensorsHeader,
+  SafetensorsFile,
   writeSafetensors,
 } from '../../src/llm/safetensors.ts';
 
@@ -101,6 +102,23 @@ async function rawFile(name: string, header: unknown, dataBytes: number, lengthO
   await fs.writeFile(file, Buffer.concat([len, json, Buffer.alloc(dataBytes)]));
   return file;
 }
+
+describe('synchronous range reads', () => {
+  test('a range of elements reads as the same values, F32 and F16; a range outside the tensor is an error', async () => {
+    const file = path.join(tmp, 'range.safetensors');
+    await writeSafetensors(file, { a: { dtype: 'F32', dims: [2, 5], data: values }, h: { dtype: 'F16', dims: [10], data: values } });
+    const st = await SafetensorsFile.open(file);
+    try {
+      assert.deepEqual([...st.readRangeSync('a', 5, 5)], [...values.subarray(5)]);
+      const half = (await st.read('h')).data as Float32Array;
+      assert.deepEqual([...st.readRangeSync('h', 3, 4)], [...half.subarray(3, 7)]);
+      assert.throws(() => st.readRangeSync('a', 8, 3), /tensor "a": elements 8\.\.11 are outside it/);
+      assert.throws(() => st.readRangeSync('b', 0, 1), /no tensor named "b"/);
+    } finally {
+      await st.close();
+    }
+  });
+});
 
 describe('malformed files give errors naming the file and tensor', () => {
   test('truncated before the header length', async () => {
