@@ -165,16 +165,15 @@ export class CheckpointReader {
       const dims = new Map<string, number[]>();
       for (const [name, file] of weightMap) {
         const st = byFile.get(file)!;
-        const info = st.header.tensors.get(name);
-        if (!info) fail(`tensor ${name} is listed in ${file}, which does not hold it`);
+        const info = st.header.tensors.get(name) ?? fail(`tensor ${name} is listed in ${file}, which does not hold it`);
         const canonical = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
         if (MASK_BUFFER.test(canonical)) continue;
         if (stored.has(canonical)) fail(`tensor ${canonical} is stored twice (as "${stored.get(canonical)!.name}" and "${name}")`);
-        if (info!.dtype !== 'F32' && info!.dtype !== 'F16' && info!.dtype !== 'BF16') {
-          fail(`tensor ${name} is ${info!.dtype}; weights must be F32, F16 or BF16`);
+        if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
+          fail(`tensor ${name} is ${info.dtype}; weights must be F32, F16 or BF16`);
         }
         stored.set(canonical, { st, name });
-        dims.set(canonical, info!.dims);
+        dims.set(canonical, info.dims);
       }
       const expected = gpt2TensorShapes(config);
       expected.set('lm_head.weight', [config.vocab_size, config.n_embd]);
