@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { ANALYSES } from '../src/analyses/index.ts';
 import { delivererFor } from '../src/chat/deliverers.ts';
 import { config } from '../src/config.ts';
+import { missingEngineFlags } from '../src/llm/node-flags.ts';
 import type { ReplyTarget } from '../src/queue/jobs.ts';
 import { AnalysisThread, ThreadPool } from '../src/queue/analysis-thread.ts';
 import { cancelChannel } from '../src/queue/job-status.ts';
@@ -80,6 +81,10 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
   // Digests ride with the light queue: scheduling them is cheap, and most headlines need no model.
   const digests = opts.kinds.includes('light') ? await startDigestWorker({ log, runtime }) : undefined;
 
+  const missing = missingEngineFlags();
+  if (opts.kinds.includes('model') && missing.length) {
+    log.warn({ missing }, `started without ${missing.join(' ')}: GPT-2 runs that return activations are slower (src/llm/node-flags.ts); npm run worker passes it`);
+  }
   log.info({ queues: opts.kinds, prefix: runtime.prefix, ortThreads, lightThreads: pools.light?.threads.length ?? 0, digests: digests !== undefined }, 'worker ready');
 
   let stopping: Promise<void> | undefined;

@@ -359,6 +359,9 @@ class OnnxEngine implements Engine {
     const allLogits = mode === 'all' || requested.has('logits');
     const wantLogits = mode !== 'none' || requested.has('logits');
     const logitPositions = allLogits ? Array.from({ length: T }, (_, i) => i) : [T - 1];
+    let resultBytes = wantLogits ? 4 * B * logitPositions.length * this.config.vocab_size : 0;
+    for (const h of requested) if (h !== 'logits') resultBytes += 4 * this.valueSize(h, B, T);
+    if (resultBytes >= COLLECT_BEFORE_BYTES && B * T >= COLLECT_BEFORE_POSITIONS) collectAllGarbage();
 
     // Apply a hook's patches (to a copy: the unpatched tensor may be cached or still in use) and cache it.
     const atHook = (name: string, t: Tensor): Tensor => {
@@ -424,6 +427,11 @@ class OnnxEngine implements Engine {
     return result;
   }
 
+  /** Elements of a hook's tensor in a run of B × T tokens. */
+  private valueSize(hook: string, B: number, T: number): number {
+    return this.hookByName.get(hook)!.shape.reduce<number>((n, d) => n * (d === 'batch' ? B : d === 'pos' ? T : d), 1);
+  }
+
   /** A graph value's dims in a run of B × T tokens, from the hook that reads it; null if no hook does. */
   private valueDims(value: string, B: number, T: number): number[] | null {
     const hook = this.hooksAtValue.get(value)?.[0];
@@ -461,7 +469,8 @@ class OnnxEngine implements Engine {
         // 550 → 490 ms for the 1024-position unembedding). The binding still returns a copy of
         // its own, dropped at once; a young-generation collection frees it before the next chunk
         // (see collectYoungGarbage).
-        await run(from, to, { logits: new ort.Tensor('float32', all.subarray(from * V, to * V), [1, to - from, V]) });
+        // `.then`: the binding's copy must not wait in this frame for the collection below.
+        await run(from, to, { logits: new ort.Tensor('float32', all.subarray(from * V, to * V), [1, to - from, V]) }).then(() => undefined);
         collectYoungGarbage();
         continue;
       }
@@ -559,9 +568,9 @@ class OnnxEngine implements Engine {
  * `gc` is exposed the way jest's leak detector does it, when the process was not started with
  * --expose-gc; a runtime that refuses simply skips the collection.
  */
-const youngGc: ((opts: { type: 'minor' }) => void) | undefined = (() => {
+const v8Gc: ((opts?: { type: 'minor' | 'major' }) => void) | undefined = (() => {
   const g = (globalThis as { gc?: unknown }).gc;
-  if (typeof g === 'function') return g as (opts: { type: 'minor' }) => void;
+  if (typeof g === 'function') return g as (opts?: { type: 'minor' | 'major' }) => void;
   try {
     v8.setFlagsFromString('--expose-gc');
     const fn = vm.runInNewContext('gc');
@@ -572,7 +581,24 @@ const youngGc: ((opts: { type: 'minor' }) => void) | undefined = (() => {
 })();
 
 function collectYoungGarbage(): void {
-  youngGc?.({ type: 'minor' });
+  v8Gc?.({ type: 'minor' });
+}
+
+/**
+ * A long run that returns this much or more first collects all garbage. A worker runs with
+ * --single-threaded-gc (node-flags.ts): V8 then marks and frees only on this thread, a step at a
+ * time between JavaScript allocations, and a run that spends seconds inside onnxruntime gives it
+ * few; the previous run's results, dead since the caller dropped them, were still allocated when
+ * the next run's arrived (peak RSS through 1024-token logits runs 1026 -> 1199-1214 MiB; with
+ * this, 984-986). It is `gc()` with no options, V8's collection of all available garbage, which
+ * also frees ArrayBuffer memory before it returns (`{ type: 'major' }` leaves that for later).
+ * It costs 17-40 ms here, so only runs of 512 positions and more pay it.
+ */
+const COLLECT_BEFORE_BYTES = 64 * 2 ** 20;
+const COLLECT_BEFORE_POSITIONS = 512;
+
+function collectAllGarbage(): void {
+  v8Gc?.(); // no options: see COLLECT_BEFORE_BYTES
 }
 
 function lastPosition(t: Tensor): Tensor {

@@ -13,6 +13,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startPlayground, type RunningPlayground } from '../../src/chat/web/server.ts';
 import { repoRoot } from '../../src/config.ts';
 import { closeDigestQueue, digestQueue } from '../../src/digest/queue.ts';
+import { ENGINE_NODE_FLAGS } from '../../src/llm/node-flags.ts';
 import { openRuntime, type QueueRuntime } from '../../src/queue/runtime.ts';
 import { quietLog } from '../chat/helpers.ts';
 import { dropRuntime, REDIS_URL } from '../queue/support.ts';
@@ -33,7 +34,7 @@ describe('the playground in Chromium', { skip }, () => {
 
   before(async () => {
     rt = openRuntime({ prefix, redisUrl: REDIS_URL });
-    worker = spawn(process.execPath, ['--import', 'tsx', 'workers/analysis.ts'], {
+    worker = spawn(process.execPath, [...ENGINE_NODE_FLAGS, '--import', 'tsx', 'workers/analysis.ts'], {
       cwd: repoRoot,
       env: { ...process.env, REDIS_URL, QUEUE_PREFIX: prefix, WORKER_QUEUES: 'light,cached', LIGHT_CONCURRENCY: '1', LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'inherit', 'inherit'],

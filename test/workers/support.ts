@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readWebEvents, type WebEvent } from '../../src/chat/web/deliver.ts';
+import { ENGINE_NODE_FLAGS } from '../../src/llm/node-flags.ts';
 import type { QueueRuntime } from '../../src/queue/runtime.ts';
 import { REDIS_URL, waitFor } from '../queue/support.ts';
 
@@ -18,7 +19,7 @@ export interface WorkerProcess {
 }
 
 export function spawnWorker(prefix: string, env: Record<string, string> = {}): WorkerProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'workers/analysis.ts'], {
+  const child = spawn(process.execPath, [...ENGINE_NODE_FLAGS, '--import', 'tsx', 'workers/analysis.ts'], {
     cwd: repo,
     env: {
       ...process.env,
