@@ -3,7 +3,7 @@
 // position only, against the same network as ONE plain onnxruntime graph; GFLOP/s against this
 // machine's fp32 matmul rate (a 2048³ MatMul through onnxruntime); load time; peak RSS.
 //
-//   node --import tsx scripts/bench-engine.ts [--lengths 16,64,256,1024] [--reps 10] [--warmup 3] [--rounds 5] [--threads 2]
+//   node --import tsx scripts/bench-engine.ts [--lengths 16,64,256,1024] [--reps 10] [--warmup 3] [--rounds 5] [--threads 2] [--concurrent-gc]
 //
 // Timing (the table): each mode runs as a block, its warm-ups and then its timed runs, as a worker
 // serving one kind of request does; the blocks are repeated over several rounds in alternating
@@ -13,6 +13,8 @@
 // behind, which on a VM with expensive page faults is most of the full cache's cost. Load time and
 // peak RSS come from a child that holds only the engine. Children inherit the environment, so
 // `GLIBC_TUNABLES=… npm run bench -- engine` measures a malloc setting (README, Performance).
+// Children start with the worker's Node flags (ENGINE_NODE_FLAGS: V8 collects garbage between
+// onnxruntime sessions); --concurrent-gc measures V8's default instead.
 // The one-graph baseline is measured without thread spinning (as the engine runs) and with
 // onnxruntime's default spinning (in a child of its own); the faster is the baseline.
 import { execFileSync } from 'node:child_process';
@@ -25,6 +27,7 @@ import * as ort from 'onnxruntime-node';
 import { loadCheckpoint } from '../src/llm/checkpoint.ts';
 import { loadEngine } from '../src/llm/engine.ts';
 import { buildGpt2Graph, LOGIT_POSITIONS } from '../src/llm/gpt2-graph.ts';
+import { ENGINE_NODE_FLAGS } from '../src/llm/node-flags.ts';
 import { GRAPH_INPUT } from '../src/llm/hooks.ts';
 import { planSegments, segmentModel } from '../src/llm/segments.ts';
 import { writeTinyCheckpoint } from '../src/llm/tiny.ts';
@@ -39,6 +42,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '3' },
     rounds: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
+    // Children run as a worker does, with ENGINE_NODE_FLAGS; this measures them without.
+    'concurrent-gc': { type: 'boolean', default: false },
     child: { type: 'string' },
     dir: { type: 'string' },
   },
@@ -223,7 +228,7 @@ interface ModeTimes {
 
 function runChild(kind: string, dir: string): Record<string, unknown> {
   const self = fileURLToPath(import.meta.url);
-  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', kind, '--dir', dir, '--lengths', args.lengths, '--reps', args.reps, '--warmup', args.warmup, '--rounds', args.rounds, '--threads', args.threads], {
+  const out = execFileSync(process.execPath, [...(args['concurrent-gc'] ? [] : ENGINE_NODE_FLAGS), '--import', 'tsx', self, '--child', kind, '--dir', dir, '--lengths', args.lengths, '--reps', args.reps, '--warmup', args.warmup, '--rounds', args.rounds, '--threads', args.threads], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
@@ -275,8 +280,9 @@ async function main(): Promise<void> {
     );
     const m = memory;
     const tunables = process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : "glibc's default malloc";
+    const gc = args['concurrent-gc'] ? "V8's default concurrent GC" : `node ${ENGINE_NODE_FLAGS.join(' ')} (as a worker)`;
     console.log(`
-GPT-2-small shape (12 layers, 768 wide, 12 heads, vocab 50257), random weights (${weightsMiB.toFixed(0)} MiB F32); ${threads} intra-op threads; ${tunables}; ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg()[0].toFixed(1)} at the end.
+GPT-2-small shape (12 layers, 768 wide, 12 heads, vocab 50257), random weights (${weightsMiB.toFixed(0)} MiB F32); ${threads} intra-op threads; ${tunables}; ${gc}; ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg()[0].toFixed(1)} at the end.
 
 Each mode on its own (median of ${Math.ceil(reps / rounds) * rounds} runs: ${rounds} rounds of ${warmup} warm-ups and ${Math.ceil(reps / rounds)} timed runs per mode):
 
