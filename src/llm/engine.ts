@@ -1,6 +1,7 @@
 // The GPT-2 engine on onnxruntime-node (DESIGN.md §4). The network is one node list
-// (gpt2-graph.ts) cut into sessions (segments.ts): for a plain run, one for every block and
-// ln_final and one for the unembedding; for a run with hooks or patches, one per block, one for
+// (gpt2-graph.ts) cut into sessions (segments.ts): for a plain run, and for a run whose hooks
+// are few bytes and that patches nothing inside the network, one for every block and ln_final
+// and one for the unembedding; for any other run with hooks or patches, one per block, one for
 // ln_final and one for the unembedding, plus half-block sessions wherever a run patches a hook
 // inside a block. Weights reach onnxruntime as external data in the checkpoint's files. Embeddings
 // and every intervention are applied in JS between sessions. Sessions are cached by
@@ -33,6 +34,12 @@ export interface LoadOptions {
   sessionBudgetBytes?: number;
   /** Write each session's optimized model here (debugging: see which ops onnxruntime fused). */
   dumpOptimizedDir?: string;
+  /**
+   * A run that reads hooks and patches nothing inside the network runs every block as one
+   * session, like a plain run, while its hooks come to at most this many bytes (default
+   * ONE_SESSION_HOOK_BYTES); larger ones, and 0 here, run a session per block (see forward).
+   */
+  oneSessionHookBytes?: number;
 }
 
 /**
@@ -158,7 +165,9 @@ class OnnxEngine implements Engine {
    * block has one intra-op pool to wake and one arena: per-block sessions must run without arenas
    * (fourteen arenas would each keep their block's peak), so each run's activations came fresh
    * from the OS, and on a VM where a first touch costs ~3 ms/MB that doubled the time at 1024
-   * tokens. Hook and patch runs still use per-block sessions (they need values between blocks).
+   * tokens. Patch runs use per-block sessions (they change values between blocks), and so do
+   * hook runs whose hooks are large (see ONE_SESSION_HOOK_BYTES); a run with small hooks uses
+   * these nodes too, in a session of its own that exports them, without an arena.
    */
   private readonly cleanGraph: Gpt2Graph;
   /** Segment keys of cleanGraph's all-blocks session (the one with an arena). */
@@ -173,6 +182,7 @@ class OnnxEngine implements Engine {
   private readonly plans = new Map<string, SegmentPlan>();
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
   private readonly budget: number;
+  private readonly oneSessionHookBytes: number;
   private readonly dumpDir?: string;
   /** Runs are serialized: sessions share the intra-op threads, and the cache must not change mid-run. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -216,15 +226,23 @@ class OnnxEngine implements Engine {
     };
     this.budget = opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source.untiedHead);
     this.dumpDir = opts.dumpOptimizedDir;
+    this.oneSessionHookBytes = opts.oneSessionHookBytes ?? ONE_SESSION_HOOK_BYTES;
+    if (!(this.oneSessionHookBytes >= 0)) throw new RangeError(`oneSessionHookBytes must be a number ≥ 0 (got ${this.oneSessionHookBytes})`);
   }
 
   static async create(name: string, source: WeightSource, opts: LoadOptions): Promise<OnnxEngine> {
-    const engine = new OnnxEngine(name, source, opts);
+    let engine: OnnxEngine;
+    try {
+      engine = new OnnxEngine(name, source, opts);
+    } catch (err) {
+      await source.close(); // bad options: the checkpoint's files are open already
+      throw err;
+    }
     try {
       // Build the clean model's sessions now, so the first request does not pay for them; the
       // unembedding (the largest matrix) first, while little else is in memory, which keeps the
       // transient copies made while onnxruntime parses it from setting the peak.
-      const plan = engine.plan(['logits'], []);
+      const plan = engine.plan(['logits'], [], true);
       for (const seg of [...plan.segments].reverse()) await engine.session(seg);
     } catch (err) {
       await engine.dispose();
@@ -331,14 +349,15 @@ class OnnxEngine implements Engine {
     return next;
   }
 
-  private plan(targets: string[], cutAfter: string[]): SegmentPlan {
-    const key = `${targets.join('|')}#${cutAfter.join('|')}`;
+  /** `oneSession`: run all blocks and ln_final as one session (cleanGraph); only when `cutAfter` holds nothing but logits. */
+  private plan(targets: string[], cutAfter: string[], oneSession: boolean): SegmentPlan {
+    const key = `${oneSession ? 'one' : 'blocks'}#${targets.join('|')}#${cutAfter.join('|')}`;
     let plan = this.plans.get(key);
     if (!plan) {
       // A run that reads no hook and patches at most the logits runs all blocks and ln_final as
-      // one session, like one plain onnxruntime graph (see cleanGraph).
+      // one session, like one plain onnxruntime graph, and that session has an arena (see cleanGraph).
       const clean = [...targets, ...cutAfter].every((t) => t === 'logits');
-      plan = planSegments(clean ? this.cleanGraph : this.graph, { targets, cutAfter });
+      plan = planSegments(clean || oneSession ? this.cleanGraph : this.graph, { targets, cutAfter });
       if (clean) for (const seg of plan.segments) if (seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
       if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
@@ -359,8 +378,9 @@ class OnnxEngine implements Engine {
     const allLogits = mode === 'all' || requested.has('logits');
     const wantLogits = mode !== 'none' || requested.has('logits');
     const logitPositions = allLogits ? Array.from({ length: T }, (_, i) => i) : [T - 1];
-    let resultBytes = wantLogits ? 4 * B * logitPositions.length * this.config.vocab_size : 0;
-    for (const h of requested) if (h !== 'logits') resultBytes += 4 * this.valueSize(h, B, T);
+    let hookBytes = 0;
+    for (const h of requested) if (h !== 'logits') hookBytes += 4 * this.valueSize(h, B, T);
+    const resultBytes = hookBytes + (wantLogits ? 4 * B * logitPositions.length * this.config.vocab_size : 0);
     if (resultBytes >= COLLECT_BEFORE_BYTES && B * T >= COLLECT_BEFORE_POSITIONS) collectAllGarbage();
 
     // Apply a hook's patches (to a copy: the unpatched tensor may be cached or still in use) and cache it.
@@ -398,7 +418,10 @@ class OnnxEngine implements Engine {
       const v = this.hookByName.get(p.hook)!.value;
       if (v && v !== GRAPH_INPUT) cutAfter.add(v);
     }
-    const plan = targets.size ? this.plan([...targets].sort(), [...cutAfter].sort()) : { segments: [], lastUse: new Map() };
+    // Hooks read but nothing patched inside the network: one session for all blocks when the
+    // hooks are small (see ONE_SESSION_HOOK_BYTES).
+    const oneSession = [...cutAfter].every((v) => v === 'logits') && hookBytes <= this.oneSessionHookBytes;
+    const plan = targets.size ? this.plan([...targets].sort(), [...cutAfter].sort(), oneSession) : { segments: [], lastUse: new Map() };
 
     const scratch = new ScratchOutputs();
     for (const [s, seg] of plan.segments.entries()) {
@@ -583,6 +606,23 @@ const v8Gc: ((opts?: { type: 'minor' | 'major' }) => void) | undefined = (() => 
 function collectYoungGarbage(): void {
   v8Gc?.({ type: 'minor' });
 }
+
+/**
+ * Hook bytes up to which a run that patches nothing inside the network runs all blocks as one
+ * session (its outputs: the hooks). Per-block sessions add a dozen session runs, each with its
+ * feeds, fetches, output copies and Tensor wrappers, whatever the length; at 16-64 tokens that
+ * was most of what a full cache cost beyond logits-only. In three pairs of processes on
+ * GPT-2-small, the full cache went from 1.16-1.50x to 1.16-1.21x logits-only at 16 tokens and
+ * from 1.25-1.43x to 1.24-1.29x at 64. Per-block sessions write each block's outputs into the
+ * same scratch buffers (ScratchOutputs); one session holds all of them at once, so the
+ * binding's copies come on top of a second copy of every hook (4.6 GB for a 1024-token full
+ * cache). 64 MiB takes a 64-token full cache of gpt2 (47 MB) or every residual stream of a
+ * 1024-token text (40 MB). At 256 tokens the two ways took the same time.
+ * The one-session and per-block sessions for the same hooks are different sessions: a worker
+ * that alternates short and long runs of the same hooks builds both, and keeps them while the
+ * session budget allows.
+ */
+const ONE_SESSION_HOOK_BYTES = 64 * 2 ** 20;
 
 /**
  * A long run that returns this much or more first collects all garbage. A worker runs with

@@ -2,15 +2,16 @@
 import * as ort from 'onnxruntime-node';
 
 /**
- * Output buffers for the per-block sessions of a hook or patch run, reused from block to block.
- * Those sessions run without an arena (see the engine's session options), so onnxruntime took
+ * Output buffers for the per-block sessions of a patch run or a run with large hooks, reused from
+ * block to block. Those sessions run without an arena (see the engine's session options), so onnxruntime took
  * each output from malloc, which serves anything over 32 MB (a [B, H, T, T] attention tensor at
  * 1024 tokens is 50 MB) with fresh pages from the OS, and onnxruntime-node then copies every
  * output into a new ArrayBuffer anyway. Given a buffer of the right shape, onnxruntime writes
  * the output there, and the next block, whose outputs have the same shapes, writes into the same
  * memory. Measured on a 1024-token full cache of GPT-2-small: page faults per run 2.1–3.2 GB →
  * 1.2–1.9 GB, 3.4–4.2 s → 3.2–3.7 s. The binding's copy is what a run returns; a buffer the
- * binding handed back as is, without a copy, is never lent again.
+ * binding handed back as is, without a copy, is never lent again. (A run with small hooks runs its
+ * blocks as one session, which just gets a fresh buffer for each output.)
  */
 export class ScratchOutputs {
   private readonly free = new Map<number, Float32Array[]>();

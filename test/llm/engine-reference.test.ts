@@ -1,11 +1,14 @@
 // The engine against the independent plain-TypeScript forward pass: every hook point and the
 // logits, on the tiny checkpoint as written to disk, on the `transformer.`-prefixed F16 variant
 // with mask buffers, on a sharded copy (weights read from three files), and with an untied head;
-// batch of one and of two.
+// batch of one and of two. Hook runs this short go through one session for all blocks; the F32
+// checkpoint is checked once more with a session per block, the path of runs with larger hooks.
 import assert from 'node:assert/strict';
+import * as ort from 'onnxruntime-node';
 import { after, before, describe, test } from 'node:test';
 import { loadCheckpoint } from '../../src/llm/checkpoint.ts';
 import { loadEngine } from '../../src/llm/engine.ts';
+import type { LoadOptions } from '../../src/llm/engine.ts';
 import type { TinyVariant } from '../../src/llm/tiny.ts';
 import type { Engine } from '../../src/llm/types.ts';
 import { referenceForward, type ReferenceModel } from '../reference/gpt2-reference.ts';
@@ -14,7 +17,7 @@ import { assertClose, maxRelDiff, writeTinyDir } from './fixtures.ts';
 const ROW_A = [40, 588, 262, 2392, 12, 687, 6851, 319]; // "I like the longer-form posts on"
 const ROW_B = [464, 3139, 286, 4881, 318, 6342, 13, 50256];
 
-function checkpointSuite(label: string, variant: TinyVariant): void {
+function checkpointSuite(label: string, variant: TinyVariant, opts: LoadOptions = {}): void {
   describe(label, () => {
     let engine: Engine;
     let model: ReferenceModel;
@@ -23,7 +26,7 @@ function checkpointSuite(label: string, variant: TinyVariant): void {
     before(async () => {
       const tiny = await writeTinyDir(variant);
       cleanup = tiny.cleanup;
-      engine = await loadEngine(tiny.dir, { threads: 1 });
+      engine = await loadEngine(tiny.dir, { threads: 1, ...opts });
       // The reference reads the same file through the checkpoint loader (F16 already rounded).
       model = await loadCheckpoint(tiny.dir);
     });
@@ -100,6 +103,7 @@ function checkpointSuite(label: string, variant: TinyVariant): void {
 }
 
 checkpointSuite('tiny checkpoint, F32', {});
+checkpointSuite('tiny checkpoint, F32, a session per block for every hook run', {}, { oneSessionHookBytes: 0 });
 checkpointSuite('tiny checkpoint, transformer.-prefixed, F16, with mask buffers', { prefix: true, dtype: 'F16', withMaskBuffers: true });
 checkpointSuite('tiny checkpoint, F32 in three shards with an index, transformer.-prefixed', { shards: 3, prefix: true });
 
@@ -169,6 +173,52 @@ describe('logits for more positions than one unembedding call takes', () => {
       }
     } finally {
       await engine.dispose();
+      await tiny.cleanup();
+    }
+  });
+});
+
+describe('which sessions a hook run uses', () => {
+  // Counted where the engine creates them: each distinct set of sessions is built once and cached.
+  test('small hooks without patches inside the network: one session for all blocks; larger hooks or a patch: one per block', async () => {
+    const tiny = await writeTinyDir();
+    const create = ort.InferenceSession.create;
+    let created = 0;
+    ort.InferenceSession.create = ((...args: Parameters<typeof create>) => {
+      created++;
+      return (create as (...a: unknown[]) => ReturnType<typeof create>).apply(ort.InferenceSession, args);
+    }) as typeof create;
+    // 8 tokens: ln1.hook_scale of block 0 is 32 bytes, the full cache far more than 1 KiB.
+    const engine = await loadEngine(tiny.dir, { threads: 1, oneSessionHookBytes: 1024 });
+    try {
+      const L = engine.config.n_layer;
+      const newSessions = async (opts: Parameters<Engine['run']>[1]) => {
+        const before = created;
+        await engine.run(ROW_A, opts);
+        return created - before;
+      };
+      assert.equal(created, 2, 'loading builds the plain run: all blocks with ln_final, and the unembedding');
+      assert.equal(await newSessions({ hooks: 'blocks.0.ln1.hook_scale' }), 1, 'small hooks: all blocks as one session exporting them');
+      assert.equal(await newSessions({ hooks: 'blocks.0.ln1.hook_scale', patches: [{ hook: 'logits', op: 'logit_boost', token: 3, margin: 2 }] }), 0, 'a logits patch needs no cut: the same session');
+      assert.equal(await newSessions({ hooks: '*' }), L + 1, 'the full cache exceeds the limit: one session per block and one for ln_final');
+      assert.equal(
+        await newSessions({ hooks: 'blocks.0.ln1.hook_scale', patches: [{ hook: 'blocks.0.hook_resid_mid', op: 'scale', value: 0.5 }] }),
+        L + 2,
+        'a patch inside the network: per-block sessions, block 0 cut after the patched value',
+      );
+      assert.equal(await newSessions({ hooks: '*' }), 0, 'sessions are cached');
+    } finally {
+      ort.InferenceSession.create = create;
+      await engine.dispose();
+      await tiny.cleanup();
+    }
+  });
+
+  test('oneSessionHookBytes must be a number ≥ 0', async () => {
+    const tiny = await writeTinyDir();
+    try {
+      await assert.rejects(loadEngine(tiny.dir, { oneSessionHookBytes: -1 }), /oneSessionHookBytes must be a number ≥ 0 \(got -1\)/);
+    } finally {
       await tiny.cleanup();
     }
   });
