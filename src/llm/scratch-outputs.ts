@@ -11,7 +11,7 @@ import * as ort from 'onnxruntime-node';
  * memory. Measured on a 1024-token full cache of GPT-2-small: page faults per run 2.1–3.2 GB →
  * 1.2–1.9 GB, 3.4–4.2 s → 3.2–3.7 s. The binding's copy is what a run returns; a buffer the
  * binding handed back as is, without a copy, is never lent again. (A run with small hooks runs its
- * blocks as one session, which just gets a fresh buffer for each output.)
+ * blocks as one session, whose outputs are all live at once: nothing to reuse, so it has none.)
  */
 export class ScratchOutputs {
   private readonly free = new Map<number, Float32Array[]>();
