@@ -167,10 +167,10 @@ class OnnxEngine implements Engine {
    * from the OS, and on a VM where a first touch costs ~3 ms/MB that doubled the time at 1024
    * tokens. Patch runs use per-block sessions (they change values between blocks), and so do
    * hook runs whose hooks are large (see ONE_SESSION_HOOK_BYTES); a run with small hooks uses
-   * these nodes too, in a session of its own that exports them, without an arena.
+   * these nodes too, in a session of its own that exports them (with an arena as well).
    */
   private readonly cleanGraph: Gpt2Graph;
-  /** Segment keys of cleanGraph's all-blocks session (the one with an arena). */
+  /** Segment keys of cleanGraph's all-blocks sessions, a plain run's and small-hooks runs' (they have an arena). */
   private readonly allBlocksKeys = new Set<string>();
   private readonly hooks: HookInfo[];
   private readonly hookByName: Map<string, HookInfo>;
@@ -358,7 +358,7 @@ class OnnxEngine implements Engine {
       // one session, like one plain onnxruntime graph, and that session has an arena (see cleanGraph).
       const clean = [...targets, ...cutAfter].every((t) => t === 'logits');
       plan = planSegments(clean || oneSession ? this.cleanGraph : this.graph, { targets, cutAfter });
-      if (clean) for (const seg of plan.segments) if (seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
+      if (clean || oneSession) for (const seg of plan.segments) if (seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
       if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
     }
@@ -430,11 +430,11 @@ class OnnxEngine implements Engine {
       for (const v of seg.inputs) if (v !== LOGIT_POSITIONS) feeds[v] = env.get(v)!;
       let out: ort.InferenceSession.OnnxValueMapType;
       if (seg.inputs.includes(LOGIT_POSITIONS)) out = await this.runUnembed(session, feeds, logitPositions);
-      else if (this.allBlocksKeys.has(seg.key)) out = await session.run(feeds); // its arena keeps its output warm
-      // One session's outputs are all live at once, so there is nothing to reuse within the run,
-      // and lending it fresh zeroed buffers only added work and external memory for V8 to collect
-      // (64-token full cache in the same process: 120-127 -> 110-115 ms).
-      else if (oneSession) out = await session.run(feeds);
+      // An all-blocks session's arena keeps its outputs warm. (Its outputs are all live at once, so
+      // there is nothing to reuse within a run either: lending a small-hooks run fresh zeroed
+      // buffers only added work and external memory for V8 to collect, 64-token full cache
+      // 120-127 -> 110-115 ms in one process, before that session had an arena.)
+      else if (this.allBlocksKeys.has(seg.key)) out = await session.run(feeds);
       else out = await scratch.run(session, feeds, (v) => this.valueDims(v, B, T));
       for (const v of seg.inputs) if (plan.lastUse.get(v) === s) env.delete(v);
       for (const v of seg.outputs) {
@@ -541,6 +541,10 @@ class OnnxEngine implements Engine {
       return hit.session;
     }
     const { bytes, weightBytes } = await segmentModel(this.graph, seg, (name) => this.source.read(name));
+    // Make room first: a small-hooks run's session holds every block's weights, and building it
+    // beside the sessions it replaces took the peak RSS of three gpt2 hook sets in turn from 1322
+    // to 1618 MiB.
+    await this.evict(weightBytes);
     // The all-blocks session of a plain run keeps an arena: its activations reuse the same memory
     // run after run instead of coming fresh from the OS (see cleanGraph). So does the unembedding:
     // a run of up to LOGIT_CHUNK positions returns its logits through onnxruntime's own output
@@ -548,7 +552,10 @@ class OnnxEngine implements Engine {
     // tokens 148 -> 76 ms, when each run's 13 MB output came fresh from the OS). Those two also
     // plan each input shape's activations into one block (memory pattern), which packs the arena
     // tighter than one allocation at a time (peak through 1024-token logits 1038-1055 -> 1021-1023
-    // MiB; time unchanged).
+    // MiB; time unchanged). The all-blocks session of a run with small hooks (ONE_SESSION_HOOK_BYTES)
+    // has one too, for the same reason: alternating run by run with the same session without one,
+    // 16-token full cache 39-44 -> 33-39 ms, every residual stream of 1024 tokens 1954-1981 ->
+    // 1779-1808 ms. It keeps what its largest run needed: at most 64 MiB of hooks, plus activations.
     const arena = this.allBlocksKeys.has(seg.key) || seg.inputs.includes(LOGIT_POSITIONS);
     const options = { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena };
     if (this.dumpDir) {
@@ -558,17 +565,15 @@ class OnnxEngine implements Engine {
     }
     const session = await ort.InferenceSession.create(bytes, options);
     this.sessions.set(seg.key, { session, weightBytes });
-    await this.evict(seg.key);
     return session;
   }
 
-  /** Drop least recently used sessions beyond the weight budget (never the one just made). */
-  private async evict(keep: string): Promise<void> {
-    let total = 0;
+  /** Drop least recently used sessions until `incoming` more weight bytes fit the budget. */
+  private async evict(incoming: number): Promise<void> {
+    let total = incoming;
     for (const s of this.sessions.values()) total += s.weightBytes;
     for (const [key, s] of this.sessions) {
       if (total <= this.budget) break;
-      if (key === keep) continue;
       this.sessions.delete(key);
       total -= s.weightBytes;
       await s.session.release();

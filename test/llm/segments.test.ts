@@ -64,10 +64,12 @@ test('nothing downstream of the last request is computed', () => {
   assert.ok(!ops.includes('Tanh') && !ops.includes('FusedMatMul'));
 });
 
-async function optimizedOps(hooks?: string): Promise<string[][]> {
+/** The ops of every session a run builds, after onnxruntime's fusions; per block unless `oneSession`. */
+async function optimizedOps(hooks?: string, oneSession = false): Promise<string[][]> {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'engine-fusion-'));
   try {
-    const engine = await createEngine('tiny-random', makeTinyCheckpoint(), { threads: 1, dumpOptimizedDir: dir });
+    const opts = { threads: 1, dumpOptimizedDir: dir, ...(oneSession ? {} : { oneSessionHookBytes: 0 }) };
+    const engine = await createEngine('tiny-random', makeTinyCheckpoint(), opts);
     await engine.run([1, 2, 3], { hooks });
     await engine.dispose();
     const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.onnx')).sort();
@@ -101,6 +103,11 @@ test('without hooks: fused attention, LayerNorm and GELU; exporting hooks keeps 
   const withPattern = (await optimizedOps('blocks.1.attn.hook_pattern')).filter((ops) => ops.includes('Softmax'));
   assert.equal(withPattern.length, 1, 'only block 1 computes its pattern');
   assert.ok(!withPattern[0].includes('Attention'));
+  // The same hook in a run whose hooks are small: one session for all blocks, fused but for block 1.
+  const [oneSession, ...others] = (await optimizedOps('blocks.1.attn.hook_pattern', true)).filter((ops) => ops.includes('Softmax'));
+  assert.equal(others.length, 0);
+  assert.equal(oneSession.filter((o) => o === 'Softmax').length, 1, 'one block computes its pattern');
+  assert.equal(oneSession.filter((o) => o === 'Attention').length, config.n_layer - 1, 'the others keep fused attention');
 });
 
 test('a tiny session budget evicts and rebuilds sessions without changing results', async () => {
