@@ -349,16 +349,15 @@ class OnnxEngine implements Engine {
     return next;
   }
 
-  /** `oneSession`: run all blocks and ln_final as one session (cleanGraph); only when `cutAfter` holds nothing but logits. */
+  /** `oneSession`: all blocks and ln_final as one session (cleanGraph); only when `cutAfter` holds nothing but logits. */
   private plan(targets: string[], cutAfter: string[], oneSession: boolean): SegmentPlan {
     const key = `${oneSession ? 'one' : 'blocks'}#${targets.join('|')}#${cutAfter.join('|')}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      // A run that reads no hook and patches at most the logits runs all blocks and ln_final as
-      // one session, like one plain onnxruntime graph, and that session has an arena (see cleanGraph).
-      const clean = [...targets, ...cutAfter].every((t) => t === 'logits');
-      plan = planSegments(clean || oneSession ? this.cleanGraph : this.graph, { targets, cutAfter });
-      if (clean || oneSession) for (const seg of plan.segments) if (seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
+      // A plain run (no hook, at most the logits patched) and a small-hooks run run all blocks and
+      // ln_final as one session, like one plain onnxruntime graph, with an arena (see cleanGraph).
+      plan = planSegments(oneSession ? this.cleanGraph : this.graph, { targets, cutAfter });
+      if (oneSession) for (const seg of plan.segments) if (seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
       if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
     }
@@ -418,8 +417,8 @@ class OnnxEngine implements Engine {
       const v = this.hookByName.get(p.hook)!.value;
       if (v && v !== GRAPH_INPUT) cutAfter.add(v);
     }
-    // Hooks read but nothing patched inside the network: one session for all blocks when the
-    // hooks are small (see ONE_SESSION_HOOK_BYTES).
+    // Nothing patched inside the network: one session for all blocks when the hooks are small
+    // (see ONE_SESSION_HOOK_BYTES), and always for a plain run.
     const oneSession = [...cutAfter].every((v) => v === 'logits') && hookBytes <= this.oneSessionHookBytes;
     const plan = targets.size ? this.plan([...targets].sort(), [...cutAfter].sort(), oneSession) : { segments: [], lastUse: new Map() };
 
@@ -430,10 +429,10 @@ class OnnxEngine implements Engine {
       for (const v of seg.inputs) if (v !== LOGIT_POSITIONS) feeds[v] = env.get(v)!;
       let out: ort.InferenceSession.OnnxValueMapType;
       if (seg.inputs.includes(LOGIT_POSITIONS)) out = await this.runUnembed(session, feeds, logitPositions);
-      // An all-blocks session's arena keeps its outputs warm. (Its outputs are all live at once, so
-      // there is nothing to reuse within a run either: lending a small-hooks run fresh zeroed
-      // buffers only added work and external memory for V8 to collect, 64-token full cache
-      // 120-127 -> 110-115 ms in one process, before that session had an arena.)
+      // An all-blocks session takes its outputs from its arena, which keeps them warm for the next
+      // run. Buffers lent to it would all be live at once, never reused within the run: for a
+      // small-hooks run, fresh zeroed ones only added work and external memory for V8 to collect
+      // (64-token full cache 120-127 -> 110-115 ms in one process, measured before it had an arena).
       else if (this.allBlocksKeys.has(seg.key)) out = await session.run(feeds);
       else out = await scratch.run(session, feeds, (v) => this.valueDims(v, B, T));
       for (const v of seg.inputs) if (plan.lastUse.get(v) === s) env.delete(v);
@@ -625,7 +624,7 @@ function collectYoungGarbage(): void {
  * from 1.25-1.43x to 1.24-1.29x at 64. Per-block sessions write each block's outputs into the
  * same scratch buffers (ScratchOutputs); one session holds all of them at once, so the
  * binding's copies come on top of a second copy of every hook (4.6 GB for a 1024-token full
- * cache). 64 MiB takes a 64-token full cache of gpt2 (47 MB) or every residual stream of a
+ * cache), which the session's arena then keeps. 64 MiB takes a 64-token full cache of gpt2 (47 MB) or every residual stream of a
  * 1024-token text (40 MB). At 256 tokens the two ways took the same time.
  * The one-session and per-block sessions for the same hooks are different sessions: a worker
  * that alternates short and long runs of the same hooks builds both, and keeps them while the

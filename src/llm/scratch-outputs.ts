@@ -3,8 +3,8 @@ import * as ort from 'onnxruntime-node';
 
 /**
  * Output buffers for the per-block sessions of a patch run or a run with large hooks, reused from
- * block to block. Those sessions run without an arena (see the engine's session options), so onnxruntime took
- * each output from malloc, which serves anything over 32 MB (a [B, H, T, T] attention tensor at
+ * block to block. Those sessions run without an arena (see the engine's session options), so
+ * onnxruntime took each output from malloc, which serves anything over 32 MB (a [B, H, T, T] attention tensor at
  * 1024 tokens is 50 MB) with fresh pages from the OS, and onnxruntime-node then copies every
  * output into a new ArrayBuffer anyway. Given a buffer of the right shape, onnxruntime writes
  * the output there, and the next block, whose outputs have the same shapes, writes into the same

@@ -1,10 +1,10 @@
 // Cutting the node list into onnxruntime sessions. A segment is a run of consecutive nodes; the
 // engine runs segments in order and passes values between them in JS, where interventions are
 // applied. Cuts fall at the graph's boundaries (the engine passes one per block for patch runs
-// and runs with large hooks, and only the unembedding's otherwise) and right after each patched value (so
-// a patch inside a block costs two half-block sessions, not a whole-model graph). Nodes that
-// nothing asked for are pruned, which is what lets a run without hooks keep onnxruntime free to
-// fuse; a range of nodes whose inner values nobody asked for may be replaced by one fused node
+// and runs with large hooks, and only the unembedding's otherwise) and right after each patched
+// value (so a patch inside a block costs two half-block sessions, not a whole-model graph).
+// Nodes that nothing asked for are pruned, which is what lets a run without hooks keep
+// onnxruntime free to fuse; a range of nodes whose inner values nobody asked for may be replaced by one fused node
 // (`Fusion`: attention as onnxruntime's Attention op when no attention hook is wanted), and one
 // whose inner values are only read by cheaper nodes that still export them (`readOnly`).
 import { encodeModel, type ConstTensor, type ElemType, type ExternalTensor, type OnnxNode } from './onnx-graph.ts';
