@@ -11,10 +11,11 @@
 // median is taken over all rounds. A second figure times the four interleaved run by run (a worker
 // serving a mix): there each run also pays for the memory the previous, different run left
 // behind, which on a VM with expensive page faults is most of the full cache's cost. Load time and
-// peak RSS come from a child that holds only the engine. Children inherit the environment, so
-// `GLIBC_TUNABLES=… npm run bench -- engine` measures a malloc setting (README, Performance).
-// Children start with the worker's Node flags (ENGINE_NODE_FLAGS: V8 collects garbage between
-// onnxruntime sessions); --concurrent-gc measures V8's default instead.
+// peak RSS come from a child that holds only the engine. Children start as a worker does: with
+// its Node flags (ENGINE_NODE_FLAGS: V8 collects garbage between onnxruntime sessions;
+// --concurrent-gc measures V8's default instead) and its malloc settings (engineEnv); a
+// GLIBC_TUNABLES already set is kept, so `GLIBC_TUNABLES= npm run bench -- engine` measures
+// glibc's default malloc (README, Performance).
 // The one-graph baseline is measured without thread spinning (as the engine runs) and with
 // onnxruntime's default spinning (in a child of its own); the faster is the baseline.
 import { execFileSync } from 'node:child_process';
@@ -27,7 +28,7 @@ import * as ort from 'onnxruntime-node';
 import { loadCheckpoint } from '../src/llm/checkpoint.ts';
 import { loadEngine } from '../src/llm/engine.ts';
 import { buildGpt2Graph, LOGIT_POSITIONS } from '../src/llm/gpt2-graph.ts';
-import { ENGINE_NODE_FLAGS } from '../src/llm/node-flags.ts';
+import { ENGINE_NODE_FLAGS, engineEnv } from '../src/llm/node-flags.ts';
 import { GRAPH_INPUT } from '../src/llm/hooks.ts';
 import { planSegments, segmentModel } from '../src/llm/segments.ts';
 import { writeTinyCheckpoint } from '../src/llm/tiny.ts';
@@ -230,6 +231,7 @@ function runChild(kind: string, dir: string): Record<string, unknown> {
   const self = fileURLToPath(import.meta.url);
   const out = execFileSync(process.execPath, [...(args['concurrent-gc'] ? [] : ENGINE_NODE_FLAGS), '--import', 'tsx', self, '--child', kind, '--dir', dir, '--lengths', args.lengths, '--reps', args.reps, '--warmup', args.warmup, '--rounds', args.rounds, '--threads', args.threads], {
     encoding: 'utf8',
+    env: engineEnv(),
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 20,
   });
@@ -279,7 +281,8 @@ async function main(): Promise<void> {
       (T) => `| ${T} | ${mixedBaseline[T].toFixed(1)} | ${mixed.logits[T].toFixed(1)} | ${(mixed.logits[T] / mixedBaseline[T]).toFixed(2)} | ${mixed.cache[T].toFixed(1)} | ${(mixed.cache[T] / mixed.logits[T]).toFixed(2)} | ${mixed.last[T].toFixed(1)} | ${(mixed.last[T] / mixed.logits[T]).toFixed(2)} |`,
     );
     const m = memory;
-    const tunables = process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : "glibc's default malloc";
+    const malloc = engineEnv().GLIBC_TUNABLES;
+    const tunables = (malloc ? `GLIBC_TUNABLES=${malloc}` : "glibc's default malloc") + (process.env.GLIBC_TUNABLES === undefined ? ' (as a worker)' : '');
     const gc = args['concurrent-gc'] ? "V8's default concurrent GC" : `node ${ENGINE_NODE_FLAGS.join(' ')} (as a worker)`;
     console.log(`
 GPT-2-small shape (12 layers, 768 wide, 12 heads, vocab 50257), random weights (${weightsMiB.toFixed(0)} MiB F32); ${threads} intra-op threads; ${tunables}; ${gc}; ${os.cpus()[0]?.model ?? 'unknown CPU'}, load average ${os.loadavg()[0].toFixed(1)} at the end.

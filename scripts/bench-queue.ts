@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { createWebDeliverer, readWebEvents } from '../src/chat/web/deliver.ts';
 import { createDispatcher } from '../src/commands/dispatch.ts';
 import { config } from '../src/config.ts';
-import { ENGINE_NODE_FLAGS } from '../src/llm/node-flags.ts';
+import { ENGINE_NODE_FLAGS, engineEnv } from '../src/llm/node-flags.ts';
 import { writeTinyCheckpoint } from '../src/llm/tiny.ts';
 import { openRuntime, type QueueRuntime } from '../src/queue/runtime.ts';
 
@@ -50,7 +50,7 @@ const SCENARIOS: Scenario[] = [
 function startWorker(prefix: string, queues: string, ortThreads: number): ChildProcess {
   return spawn(process.execPath, [...ENGINE_NODE_FLAGS, '--import', 'tsx', 'workers/analysis.ts'], {
     cwd: repo,
-    env: { ...process.env, QUEUE_PREFIX: prefix, WORKER_QUEUES: queues, ORT_THREADS: String(ortThreads), LOG_LEVEL: 'warn', DISCORD_TOKEN: '', SLACK_BOT_TOKEN: '' },
+    env: { ...engineEnv(), QUEUE_PREFIX: prefix, WORKER_QUEUES: queues, ORT_THREADS: String(ortThreads), LOG_LEVEL: 'warn', DISCORD_TOKEN: '', SLACK_BOT_TOKEN: '' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
 }

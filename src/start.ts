@@ -12,7 +12,7 @@ import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { startPlayground, type RunningPlayground } from './chat/web/server.ts';
 import { config, repoRoot } from './config.ts';
-import { ENGINE_NODE_FLAGS } from './llm/node-flags.ts';
+import { ENGINE_NODE_FLAGS, engineEnv } from './llm/node-flags.ts';
 import type { Logger } from './queue/processor.ts';
 import { openRuntime } from './queue/runtime.ts';
 
@@ -160,7 +160,7 @@ async function main(): Promise<void> {
 
   // Children log warnings and errors only, unless LOG_LEVEL asks for more.
   const env = { ...process.env, REDIS_URL: redis.url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' };
-  const children: Child[] = [startNodeChild('worker', 'workers/analysis.ts', env, ENGINE_NODE_FLAGS)];
+  const children: Child[] = [startNodeChild('worker', 'workers/analysis.ts', engineEnv(env), ENGINE_NODE_FLAGS)];
   const chat = [config.DISCORD_TOKEN && 'Discord', config.SLACK_BOT_TOKEN && 'Slack'].filter(Boolean) as string[];
   if (chat.length) children.push(startNodeChild('bot', 'src/bot.ts', env));
   // Last resort: never leave children behind if this process dies without shutting down.

@@ -83,7 +83,7 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
 
   const missing = missingEngineFlags();
   if (opts.kinds.includes('model') && missing.length) {
-    log.warn({ missing }, `started without ${missing.join(' ')}: GPT-2 runs that return activations are slower (src/llm/node-flags.ts); npm run worker passes it`);
+    log.warn({ missing }, `started without ${missing.join(' ')}: GPT-2 runs that return activations are slower (src/llm/node-flags.ts); npm run worker passes them`);
   }
   log.info({ queues: opts.kinds, prefix: runtime.prefix, ortThreads, lightThreads: pools.light?.threads.length ?? 0, digests: digests !== undefined }, 'worker ready');
 
