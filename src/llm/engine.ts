@@ -166,12 +166,14 @@ class OnnxEngine implements Engine {
    * (fourteen arenas would each keep their block's peak), so each run's activations came fresh
    * from the OS, and on a VM where a first touch costs ~3 ms/MB that doubled the time at 1024
    * tokens. Patch runs use per-block sessions (they change values between blocks), and so do
-   * hook runs whose hooks are large (see ONE_SESSION_HOOK_BYTES); a run with small hooks uses
-   * these nodes too, in a session of its own that exports them (with an arena as well).
+   * hook runs whose hooks are large (see ONE_SESSION_HOOK_BYTES); a run with smaller hooks uses
+   * these nodes too, in a session of its own that exports them (without an arena: see session()).
    */
   private readonly cleanGraph: Gpt2Graph;
-  /** Segment keys of cleanGraph's all-blocks sessions, a plain run's and small-hooks runs' (they have an arena). */
+  /** Segment keys of cleanGraph's all-blocks sessions, a plain run's and small-hooks runs'. */
   private readonly allBlocksKeys = new Set<string>();
+  /** The all-blocks segment keys of plain runs, which export no hooks (their sessions have an arena). */
+  private readonly plainKeys = new Set<string>();
   private readonly hooks: HookInfo[];
   private readonly hookByName: Map<string, HookInfo>;
   /** Graph value → the hooks that read it, in forward order (resid_post(l) then resid_pre(l+1)). */
@@ -355,9 +357,13 @@ class OnnxEngine implements Engine {
     let plan = this.plans.get(key);
     if (!plan) {
       // A plain run (no hook, at most the logits patched) and a small-hooks run run all blocks and
-      // ln_final as one session, like one plain onnxruntime graph, with an arena (see cleanGraph).
+      // ln_final as one session, like one plain onnxruntime graph (see cleanGraph).
       plan = planSegments(oneSession ? this.cleanGraph : this.graph, { targets, cutAfter });
-      if (oneSession) for (const seg of plan.segments) if (seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
+      for (const seg of plan.segments) {
+        if (!oneSession || !seg.inputs.includes(GRAPH_INPUT)) continue;
+        this.allBlocksKeys.add(seg.key);
+        if (targets.every((t) => t === 'logits')) this.plainKeys.add(seg.key);
+      }
       if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
     }
@@ -429,10 +435,10 @@ class OnnxEngine implements Engine {
       for (const v of seg.inputs) if (v !== LOGIT_POSITIONS) feeds[v] = env.get(v)!;
       let out: ort.InferenceSession.OnnxValueMapType;
       if (seg.inputs.includes(LOGIT_POSITIONS)) out = await this.runUnembed(session, feeds, logitPositions);
-      // An all-blocks session takes its outputs from its arena, which keeps them warm for the next
-      // run. Buffers lent to it would all be live at once, never reused within the run: for a
-      // small-hooks run, fresh zeroed ones only added work and external memory for V8 to collect
-      // (64-token full cache 120-127 -> 110-115 ms in one process, measured before it had an arena).
+      // An all-blocks session allocates its own outputs (a plain run's from its arena). Buffers
+      // lent to it would all be live at once, never reused within the run: for a small-hooks run,
+      // fresh zeroed ones only added work and external memory for V8 to collect (64-token full
+      // cache 120-127 -> 110-115 ms in one process).
       else if (this.allBlocksKeys.has(seg.key)) out = await session.run(feeds);
       else out = await scratch.run(session, feeds, (v) => this.valueDims(v, B, T));
       for (const v of seg.inputs) if (plan.lastUse.get(v) === s) env.delete(v);
@@ -551,11 +557,14 @@ class OnnxEngine implements Engine {
     // tokens 148 -> 76 ms, when each run's 13 MB output came fresh from the OS). Those two also
     // plan each input shape's activations into one block (memory pattern), which packs the arena
     // tighter than one allocation at a time (peak through 1024-token logits 1038-1055 -> 1021-1023
-    // MiB; time unchanged). The all-blocks session of a run with small hooks (ONE_SESSION_HOOK_BYTES)
-    // has one too, for the same reason: alternating run by run with the same session without one,
-    // 16-token full cache 39-44 -> 33-39 ms, every residual stream of 1024 tokens 1954-1981 ->
-    // 1779-1808 ms. It keeps what its largest run needed: at most 64 MiB of hooks, plus activations.
-    const arena = this.allBlocksKeys.has(seg.key) || seg.inputs.includes(LOGIT_POSITIONS);
+    // MiB; time unchanged). The all-blocks session of a run with hooks (up to ONE_SESSION_HOOK_BYTES)
+    // has none: an arena would keep its largest run's hooks, up to 512 MiB per hook set, after the
+    // binding had copied them. From malloc they go back to the heap that the next run's results
+    // come from, which the workers' malloc settings keep warm (node-flags.ts). Measured with those
+    // settings, alternating with logits-only in one process: the same time at 16, 64 and 256
+    // tokens, and 528 -> 479 ms for a 512-token full cache in one session. (With glibc's default
+    // malloc and 64 MiB of hooks at most, an arena had helped: 16-token full cache 39-44 -> 33-39 ms.)
+    const arena = this.plainKeys.has(seg.key) || seg.inputs.includes(LOGIT_POSITIONS);
     const options = { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena };
     if (this.dumpDir) {
       // Debugging aid: what onnxruntime made of this segment after fusion.
@@ -622,15 +631,18 @@ function collectYoungGarbage(): void {
  * was most of what a full cache cost beyond logits-only. In three pairs of processes on
  * GPT-2-small, the full cache went from 1.16-1.50x to 1.16-1.21x logits-only at 16 tokens and
  * from 1.25-1.43x to 1.24-1.29x at 64. Per-block sessions write each block's outputs into the
- * same scratch buffers (ScratchOutputs); one session holds all of them at once, so the
- * binding's copies come on top of a second copy of every hook (4.6 GB for a 1024-token full
- * cache), which the session's arena then keeps. 64 MiB takes a 64-token full cache of gpt2 (47 MB) or every residual stream of a
- * 1024-token text (40 MB). At 256 tokens the two ways took the same time.
+ * same scratch buffers (ScratchOutputs); one session holds all of them at once until the binding
+ * has copied them, so a run's peak holds its hooks twice (4.6 GB for a 1024-token full cache).
+ * 512 MiB takes a 256-token full cache of gpt2 (285 MB), where one session measured 1.18-1.21x
+ * logits-only against 1.29-1.33x for per-block sessions (with the workers' malloc settings,
+ * node-flags.ts; 64 MiB before those, when the two took the same time at 256 tokens); a 1024-token
+ * full cache (2.3 GB) keeps per-block sessions: one session there was 5-10 % faster for 1.8 GB
+ * more peak.
  * The one-session and per-block sessions for the same hooks are different sessions: a worker
  * that alternates short and long runs of the same hooks builds both, and keeps them while the
  * session budget allows.
  */
-const ONE_SESSION_HOOK_BYTES = 64 * 2 ** 20;
+const ONE_SESSION_HOOK_BYTES = 512 * 2 ** 20;
 
 /**
  * A long run that returns this much or more first collects all garbage. A worker runs with

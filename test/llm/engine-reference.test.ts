@@ -184,8 +184,10 @@ describe('which sessions a hook run uses', () => {
     const tiny = await writeTinyDir();
     const create = ort.InferenceSession.create;
     let created = 0;
+    const arenas: boolean[] = []; // each session's enableCpuMemArena, in order of creation
     ort.InferenceSession.create = ((...args: Parameters<typeof create>) => {
       created++;
+      arenas.push((args[1] as ort.InferenceSession.SessionOptions).enableCpuMemArena !== false);
       return (create as (...a: unknown[]) => ReturnType<typeof create>).apply(ort.InferenceSession, args);
     }) as typeof create;
     // 8 tokens: ln1.hook_scale of block 0 is 32 bytes, the full cache far more than 1 KiB.
@@ -198,9 +200,12 @@ describe('which sessions a hook run uses', () => {
         return created - before;
       };
       assert.equal(created, 2, 'loading builds the plain run: all blocks with ln_final, and the unembedding');
+      assert.deepEqual(arenas, [true, true], 'both keep an arena');
       assert.equal(await newSessions({ hooks: 'blocks.0.ln1.hook_scale' }), 1, 'small hooks: all blocks as one session exporting them');
+      assert.equal(arenas[2], false, 'a session that exports hooks keeps no arena: its outputs go back to malloc');
       assert.equal(await newSessions({ hooks: 'blocks.0.ln1.hook_scale', patches: [{ hook: 'logits', op: 'logit_boost', token: 3, margin: 2 }] }), 0, 'a logits patch needs no cut: the same session');
       assert.equal(await newSessions({ hooks: '*' }), L + 1, 'the full cache exceeds the limit: one session per block and one for ln_final');
+      assert.deepEqual(arenas.slice(3), Array(L + 1).fill(false), 'per-block sessions keep no arena');
       assert.equal(
         await newSessions({ hooks: 'blocks.0.ln1.hook_scale', patches: [{ hook: 'blocks.0.hook_resid_mid', op: 'scale', value: 0.5 }] }),
         L + 2,
