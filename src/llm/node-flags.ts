@@ -34,10 +34,10 @@ export const ENGINE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
  *   (src/queue/analysis-thread.ts), whose own arena would map a 64 MiB heap per 50 MB tensor and
  *   unmap it when empty, whatever the trim threshold.
  * Measured on GPT-2-small at 1024 tokens, alternating with logits-only in one process: the full
- * cache 2146-2502 -> 1111-1191 ms (1.7-2.7x -> 1.26-1.36x logits-only), in the main thread and
- * in a worker thread alike; copying 2.3 GB into new ArrayBuffers 850-1300 -> 170-190 ms.
+ * cache 2146-2502 -> 1111-1191 ms (1.7-2.7x -> 1.25-1.36x logits-only), in the main thread and
+ * in a worker thread alike; copying 2.3 GB into new ArrayBuffers 850-1320 -> 170-195 ms.
  * Logits-only did not get slower. The cost is resting memory: a worker keeps what its largest run
- * freed (30 mixed runs: 11 % faster, resting at 2.5 instead of 2.1 GB).
+ * freed (30 mixed runs: 11-12 % faster, resting at 2.3-2.5 instead of 2.1-2.2 GB).
  * glibc reads GLIBC_TUNABLES when the process starts, so entry points put it in the worker's
  * environment (engineEnv); one already set, even to '', is left as it is.
  */
