@@ -3,6 +3,7 @@
 // its figures uploaded once to the thread; forged, stale or bad requests make no job.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { HOLDING_NOTE } from '../../src/chat/slack/app.ts';
 import { signedSlashCommand } from '../fakes/fake-slack.ts';
 import { isPng } from '../fakes/recording-server.ts';
 import { sleep, startRig, type Rig } from './harness.ts';
@@ -13,7 +14,7 @@ import { sleep, startRig, type Rig } from './harness.ts';
  * ack, as Slack shows a replacement.
  */
 async function queuedNote(rig: Rig, ackText: string, responseUrl: string): Promise<string> {
-  if (ackText !== '⏳ Working on it…') return ackText;
+  if (ackText !== HOLDING_NOTE) return ackText;
   const note = await rig.slack.waitFor(() => rig.slack.responsesTo(responseUrl)[0], 5_000, 'the queued note after the holding ack');
   assert.equal(note.replace_original, true);
   return note.text;

@@ -19,6 +19,8 @@ export const SLACK_EVENTS_PATH = '/slack/events';
  * the deadline, so the ack stays quick under load, not merely in time.
  */
 export const ACK_BUDGET_MS = 100;
+/** The ack when dispatch misses ACK_BUDGET_MS; the answer then replaces it through response_url. */
+export const HOLDING_NOTE = '⏳ Working on it…';
 
 export const MENTION_REPLY = `I run the notebooks of Mike X Cohen's Substack as commands: \`${SLACK_COMMAND} help\` lists them, \`${SLACK_COMMAND} posts\` shows the catalog.`;
 
@@ -72,7 +74,7 @@ export async function startSlackBot(opts: SlackBotOptions): Promise<RunningSlack
       }
     };
     const holding = setTimeout(() => {
-      if (!acked) void answer({ response_type: 'ephemeral', text: '⏳ Working on it…' }).catch(() => {});
+      if (!acked) void answer({ response_type: 'ephemeral', text: HOLDING_NOTE }).catch(() => {});
     }, opts.ackBudgetMs ?? ACK_BUDGET_MS);
     // Dispatch shows "queued" (the usual first answer) before the job is visible to workers.
     let queuedShown = false;
