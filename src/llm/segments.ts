@@ -35,6 +35,13 @@ export interface Fusion {
   first: number;
   last: number;
   node: OnnxNode;
+  /** Nodes that run before `node` in the replacement; their values exist only inside it. */
+  lead?: OnnxNode[];
+  /**
+   * The replacement's output holds only some positions' rows (the last block for the logit
+   * rows: gpt2-graph.ts), so it applies only when nobody reads or patches that value itself.
+   */
+  partialOutput?: boolean;
   /**
    * Optional cheaper nodes for the same range when its inner values are read but none is
    * patched: they produce every inner value named in `exports` (besides the last node's outputs)
@@ -137,7 +144,8 @@ export function planSegments(graph: NodeGraph, req: SegmentRequest): SegmentPlan
       }
     }
     const outputs = [...produced].filter((v) => wanted.has(v) || readLater(v, s));
-    return { key: `${grp.join(',')}→${outputs.join(',')}`, nodes: grp, ops: grp.map(node), inputs, outputs, initializers };
+    // Ops as well as indices: a fused replacement occupies slots of the range it replaces.
+    return { key: `${grp.map((i) => `${i}:${node(i).op}`).join(',')}→${outputs.join(',')}`, nodes: grp, ops: grp.map(node), inputs, outputs, initializers };
   });
 
   function readLater(value: string, s: number): boolean {
@@ -157,9 +165,11 @@ function effectiveNodes(graph: NodeGraph, read: Set<string>, patched: Set<string
     const inner = graph.nodes.slice(f.first, f.last).flatMap((n) => n.outputs);
     const wantedInner = inner.filter((v) => read.has(v) || patched.has(v));
     let replacement: OnnxNode[];
-    if (wantedInner.length === 0) replacement = [f.node];
+    if (f.partialOutput && f.node.outputs.some((v) => read.has(v) || patched.has(v))) continue;
+    if (wantedInner.length === 0) replacement = [...(f.lead ?? []), f.node];
     else if (f.readOnly && !wantedInner.some((v) => patched.has(v)) && wantedInner.every((v) => f.readOnly!.exports.includes(v))) replacement = f.readOnly.nodes;
     else continue;
+    if (replacement.length > f.last - f.first + 1) throw new Error(`internal: a fusion of ${f.last - f.first + 1} nodes has ${replacement.length} replacements`);
     for (let i = f.first; i < f.last; i++) nodes[i] = null;
     // The replacement's last node produces the range's output; any others take the first slots.
     replacement.slice(0, -1).forEach((n, i) => (nodes[f.first + i] = n));
