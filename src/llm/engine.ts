@@ -1,9 +1,10 @@
 // The GPT-2 engine on onnxruntime-node (DESIGN.md §4). The network is one node list
 // (gpt2-graph.ts) cut into sessions (segments.ts): for a plain run, and for a run whose hooks
 // are few bytes and that patches nothing inside the network, one for every block and ln_final
-// and one for the unembedding; for any other run with hooks or patches, one per block, one for
-// ln_final and one for the unembedding, plus half-block sessions wherever a run patches a hook
-// inside a block. Weights reach onnxruntime as external data in the checkpoint's files. Embeddings
+// (for last-position logits, its last block computes keys and values for every position and the
+// rest for the last one only) and one for the unembedding; for any other run with hooks or
+// patches, one per block, one for ln_final and one for the unembedding, plus half-block sessions
+// wherever a run patches a hook inside a block. Weights reach onnxruntime as external data in the checkpoint's files. Embeddings
 // and every intervention are applied in JS between sessions. Sessions are cached by
 // (nodes, outputs), so a worker builds each shape of run once.
 import path from 'node:path';
@@ -199,7 +200,9 @@ class OnnxEngine implements Engine {
     this.isTinyRandom = source.isTinyRandom;
     this.graph = buildGpt2Graph(this.config, { untiedHead: source.untiedHead });
     const unembed = this.graph.stages.find((st) => st.name === 'unembed')!;
-    this.cleanGraph = { ...this.graph, boundaries: [unembed.start] };
+    // Only all-blocks sessions compute the last block for the logit rows alone: in a session per
+    // block it would put the rows' shapes on hooks' buffers.
+    this.cleanGraph = { ...this.graph, boundaries: [unembed.start], fusions: [...this.graph.fusions, this.graph.lastRows] };
     this.hooks = hookInfos(this.config);
     this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
     for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
@@ -428,18 +431,27 @@ class OnnxEngine implements Engine {
     const oneSession = [...cutAfter].every((v) => v === 'logits') && hookBytes <= this.oneSessionHookBytes;
     const plan = targets.size ? this.plan([...targets].sort(), [...cutAfter].sort(), oneSession) : { segments: [], lastUse: new Map() };
 
+    // An all-blocks session that reads the logit positions computes its last block for those
+    // rows only (gpt2-graph.ts, lastRows): they are a suffix, all positions or the last, and
+    // unembed.hook_in then holds just them, so the unembedding picks its rows from 0.
+    const isUnembed = (seg: Segment) => seg.outputs.includes('logits');
+    const rowsOnly = plan.segments.some((seg) => !isUnembed(seg) && seg.inputs.includes(LOGIT_POSITIONS));
+    const unembedPositions = rowsOnly ? logitPositions.map((p) => p - logitPositions[0]) : logitPositions;
     const scratch = new ScratchOutputs();
     for (const [s, seg] of plan.segments.entries()) {
       const session = await this.session(seg);
       const feeds: Record<string, ort.Tensor> = {};
       for (const v of seg.inputs) if (v !== LOGIT_POSITIONS) feeds[v] = env.get(v)!;
       let out: ort.InferenceSession.OnnxValueMapType;
-      if (seg.inputs.includes(LOGIT_POSITIONS)) out = await this.runUnembed(session, feeds, logitPositions);
+      if (isUnembed(seg)) out = await this.runUnembed(session, feeds, unembedPositions);
       // An all-blocks session allocates its own outputs (a plain run's from its arena). Buffers
       // lent to it would all be live at once, never reused within the run: for a small-hooks run,
       // fresh zeroed ones only added work and external memory for V8 to collect (64-token full
       // cache 120-127 -> 110-115 ms in one process).
-      else if (this.allBlocksKeys.has(seg.key)) out = await session.run(feeds);
+      else if (this.allBlocksKeys.has(seg.key)) {
+        if (rowsOnly) feeds[LOGIT_POSITIONS] = new ort.Tensor('int64', BigInt64Array.from(logitPositions, BigInt), [logitPositions.length]);
+        out = await session.run(feeds);
+      }
       else out = await scratch.run(session, feeds, (v) => this.valueDims(v, B, T));
       for (const v of seg.inputs) if (plan.lastUse.get(v) === s) env.delete(v);
       for (const v of seg.outputs) {
@@ -564,7 +576,7 @@ class OnnxEngine implements Engine {
     // settings, alternating with logits-only in one process: the same time at 16, 64 and 256
     // tokens, and 528 -> 479 ms for a 512-token full cache in one session. (With glibc's default
     // malloc and 64 MiB of hooks at most, an arena had helped: 16-token full cache 39-44 -> 33-39 ms.)
-    const arena = this.plainKeys.has(seg.key) || seg.inputs.includes(LOGIT_POSITIONS);
+    const arena = this.plainKeys.has(seg.key) || seg.outputs.includes('logits');
     const options = { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena };
     if (this.dumpDir) {
       // Debugging aid: what onnxruntime made of this segment after fusion.

@@ -80,6 +80,30 @@ function checkpointSuite(label: string, variant: TinyVariant, opts: LoadOptions 
       assert.deepEqual([...none.cache.keys()], ['blocks.0.hook_resid_post']);
     });
 
+    test("last-position logits (the last block computed for that row only) agree with the reference's last row", async () => {
+      const L = engine.config.n_layer;
+      const lastRows = (logits: { dims: number[]; data: Float32Array }) => {
+        const [B, T, V] = logits.dims;
+        const data = new Float32Array(B * V);
+        for (let b = 0; b < B; b++) data.set(logits.data.subarray((b * T + T - 1) * V, (b * T + T) * V), b * V);
+        return { dims: [B, 1, V], data };
+      };
+      for (const batch of [[ROW_A, ROW_B], [ROW_A.slice(0, 1)]]) {
+        const ref = referenceForward(model, batch);
+        assertClose((await engine.run(batch, { logits: 'last' })).logits, lastRows(ref.logits), `plain run, ${batch[0].length} tokens`);
+        assertClose((await engine.run(batch)).logits, ref.logits, `all positions, ${batch[0].length} tokens`);
+        // Hooks before the last block leave it computing one row; a hook inside it or after it needs every row.
+        const early = await engine.run(batch, { logits: 'last', hooks: 'blocks.0.hook_resid_post' });
+        assertClose(early.cache.get('blocks.0.hook_resid_post'), ref.cache.get('blocks.0.hook_resid_post'), 'blocks.0.hook_resid_post');
+        assertClose(early.logits, lastRows(ref.logits), 'with an early hook');
+        for (const hook of [`blocks.${L - 1}.attn.hook_pattern`, `blocks.${L - 1}.hook_resid_post`, 'unembed.hook_in']) {
+          const late = await engine.run(batch, { logits: 'last', hooks: hook });
+          assertClose(late.cache.get(hook), ref.cache.get(hook), hook);
+          assertClose(late.logits, lastRows(ref.logits), `with ${hook}`);
+        }
+      }
+    });
+
     test("hiddenStates matches Hugging Face's output_hidden_states", async () => {
       const ref = referenceForward(model, [ROW_A]);
       const states = await engine.hiddenStates(ROW_A);

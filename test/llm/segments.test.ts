@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import { createEngine } from '../../src/llm/engine.ts';
-import { buildGpt2Graph } from '../../src/llm/gpt2-graph.ts';
+import { buildGpt2Graph, LOGIT_POSITIONS } from '../../src/llm/gpt2-graph.ts';
 import { hookInfos, resolveHookPatterns } from '../../src/llm/hooks.ts';
 import { planSegments } from '../../src/llm/segments.ts';
 import { makeTinyCheckpoint, tinyConfig } from '../../src/llm/tiny.ts';
@@ -42,6 +42,21 @@ test('clean run: one segment per block, ln_final and unembed, outputs only what 
   assert.deepEqual(segments[1].inputs, ['blocks.0.hook_resid_post']);
   assert.ok(segments[0].initializers.includes('h.0.attn.c_attn.weight'));
   assert.ok(!segments[0].initializers.includes('h.1.attn.c_attn.weight'));
+});
+
+test('the last block for the logit rows only: used unless a hook inside it, in ln_final or unembed.hook_in is read or patched', () => {
+  const graph = buildGpt2Graph(config);
+  const allBlocks = { ...graph, boundaries: [graph.stages.find((st) => st.name === 'unembed')!.start], fusions: [...graph.fusions, graph.lastRows] };
+  const ops = (targets: string[], cutAfter: string[] = []) => planSegments(allBlocks, { targets, cutAfter }).segments[0];
+  const plain = ops(['logits']);
+  assert.ok(plain.inputs.includes(LOGIT_POSITIONS), 'the blocks read the logit positions');
+  assert.ok(plain.ops.some((n) => n.op === 'MultiHeadAttention'));
+  assert.ok(ops(['blocks.0.hook_resid_post', 'logits']).inputs.includes(LOGIT_POSITIONS), 'a hook in an earlier block leaves it');
+  assert.ok(ops(['logits'], ['logits']).inputs.includes(LOGIT_POSITIONS), 'a logits patch leaves it');
+  for (const hook of ['blocks.1.attn.hook_z', 'blocks.1.hook_resid_post', 'ln_final.hook_scale', 'unembed.hook_in']) {
+    const seg = ops([hook, 'logits']);
+    assert.ok(!seg.inputs.includes(LOGIT_POSITIONS) && !seg.ops.some((n) => n.op === 'MultiHeadAttention'), hook);
+  }
 });
 
 test('a patch inside a block splits it; the back half gets what it needs from the front', () => {
@@ -82,12 +97,14 @@ async function optimizedOps(hooks?: string, oneSession = false): Promise<string[
 test('without hooks: fused attention, LayerNorm and GELU; exporting hooks keeps the primitives they need', async () => {
   const blocks = (sessions: string[][]) => sessions.filter((ops) => ops.includes('FastGelu'));
   // A plain run: every block and ln_final in one session, every block fused (a residual Add and
-  // the next LayerNorm may fuse further, into SkipLayerNormalization).
+  // the next LayerNorm may fuse further, into SkipLayerNormalization); the last block's attention
+  // takes its queries from the logit rows only (MultiHeadAttention).
   const clean = blocks(await optimizedOps());
   assert.equal(clean.length, 1);
   const ops = clean[0];
   const count = (op: string) => ops.filter((o) => o === op).length;
-  assert.equal(count('Attention'), config.n_layer, `fused attention: ${ops.join(' ')}`);
+  assert.equal(count('Attention'), config.n_layer - 1, `fused attention: ${ops.join(' ')}`);
+  assert.equal(count('MultiHeadAttention'), 1, `the last block's attention: ${ops.join(' ')}`);
   assert.equal(count('FastGelu'), config.n_layer);
   assert.equal(count('LayerNormalization') + count('SkipLayerNormalization'), 2 * config.n_layer + 1);
   assert.ok(!ops.includes('Softmax') && !ops.includes('Pow') && !ops.includes('Tanh'));
