@@ -7,6 +7,7 @@ import { OptionError, type AnalysisContext } from '../../src/analyses/types.ts';
 import { disposeEngines, getEngine } from '../../src/llm/provider.ts';
 import type { Engine } from '../../src/llm/types.ts';
 import { decodePng } from '../../src/render/png.ts';
+import { maxRelDiff } from '../llm/fixtures.ts';
 
 let engine: Engine;
 let d: LogitsData;
@@ -66,11 +67,14 @@ describe('/logits', () => {
 
   test('top-10 and the rank of " coffee" after the prompt; the clean baseline equals an unpatched run', async () => {
     const prompt = engine.encode('I like oat milk in my');
+    // The analysis asks for the last position only, whose last block computes that row alone:
+    // the same logits to float rounding.
     const clean = await cleanLast(prompt);
-    assert.deepEqual(d.finalLogits, clean);
+    assert.ok(maxRelDiff(d.finalLogits, clean) < 1e-5);
     assert.equal(d.word, ' coffee');
     assert.equal(d.wordId, 6891);
-    const sorted = Array.from(clean.keys()).sort((a, b) => clean[b] - clean[a] || a - b);
+    const final = d.finalLogits;
+    const sorted = Array.from(final.keys()).sort((a, b) => final[b] - final[a] || a - b);
     assert.deepEqual(d.top.map((t) => t.id), sorted.slice(0, 10));
     assert.equal(d.wordRank, sorted.indexOf(6891));
     assert.ok(Math.abs(d.top.reduce((s, t) => s + t.prob, 0) - d.top.reduce((s, t) => s + d.finalProbs[t.id], 0)) < 1e-15);
