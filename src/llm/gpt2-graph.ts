@@ -217,8 +217,8 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
   // the engine never asks for (the reference tests check both cases). The rows start at the
   // first logit position. It produces unembed.hook_in for those rows only, so it applies only
   // when nobody reads that value as a hook (`partialOutput`). On GPT-2-small (npm run bench) it
-  // took last-position logits from 0.71-0.79 to 0.69-0.73 of the all-position time at 64 tokens,
-  // and from 0.71-0.72 to 0.65-0.67 at 1024.
+  // took last-position logits from 0.71 to 0.69 of the all-position time at 64 tokens (0.77-0.79
+  // to 0.73-0.75 interleaved with other kinds of run), and from 0.71 to 0.65 at 1024.
   function lastRowsFusion(l: number, residPre: string, first: number, last: number): Fusion {
     const p = `blocks.${l}.rows`;
     const w = `h.${l}`;
