@@ -4,9 +4,9 @@
 // (for last-position logits, its last block computes keys and values for every position and the
 // rest for the last one only) and one for the unembedding; for any other run with hooks or
 // patches, one per block, one for ln_final and one for the unembedding, plus half-block sessions
-// wherever a run patches a hook inside a block. Weights reach onnxruntime as external data in the checkpoint's files. Embeddings
-// and every intervention are applied in JS between sessions. Sessions are cached by
-// (nodes, outputs), so a worker builds each shape of run once.
+// wherever a run patches a hook inside a block. Weights reach onnxruntime as external data in the
+// checkpoint's files. Embeddings and every intervention are applied in JS between sessions.
+// Sessions are cached by (nodes, outputs), so a worker builds each shape of run once.
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -15,7 +15,7 @@ import { resolveModelDir } from '../../models/registry.ts';
 import { config as appConfig } from '../config.ts';
 import { CheckpointReader } from './checkpoint.ts';
 import { generateTokens } from './generate.ts';
-import { buildGpt2Graph, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts';
+import { allBlocksGraph, buildGpt2Graph, isUnembedding, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts';
 import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from './hooks.ts';
 import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePatches } from './interventions.ts';
 import type { ExternalTensor } from './onnx-graph.ts';
@@ -199,10 +199,9 @@ class OnnxEngine implements Engine {
     this.config = source.config;
     this.isTinyRandom = source.isTinyRandom;
     this.graph = buildGpt2Graph(this.config, { untiedHead: source.untiedHead });
-    const unembed = this.graph.stages.find((st) => st.name === 'unembed')!;
     // Only all-blocks sessions compute the last block for the logit rows alone: in a session per
     // block it would put the rows' shapes on hooks' buffers.
-    this.cleanGraph = { ...this.graph, boundaries: [unembed.start], fusions: [...this.graph.fusions, this.graph.lastRows] };
+    this.cleanGraph = allBlocksGraph(this.graph);
     this.hooks = hookInfos(this.config);
     this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
     for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
@@ -434,8 +433,7 @@ class OnnxEngine implements Engine {
     // An all-blocks session that reads the logit positions computes its last block for those
     // rows only (gpt2-graph.ts, lastRows): they are a suffix, all positions or the last, and
     // unembed.hook_in then holds just them, so the unembedding picks its rows from 0.
-    const isUnembed = (seg: Segment) => seg.outputs.includes('logits');
-    const rowsOnly = plan.segments.some((seg) => !isUnembed(seg) && seg.inputs.includes(LOGIT_POSITIONS));
+    const rowsOnly = plan.segments.some((seg) => !isUnembedding(seg) && seg.inputs.includes(LOGIT_POSITIONS));
     const unembedPositions = rowsOnly ? logitPositions.map((p) => p - logitPositions[0]) : logitPositions;
     const scratch = new ScratchOutputs();
     for (const [s, seg] of plan.segments.entries()) {
@@ -443,7 +441,7 @@ class OnnxEngine implements Engine {
       const feeds: Record<string, ort.Tensor> = {};
       for (const v of seg.inputs) if (v !== LOGIT_POSITIONS) feeds[v] = env.get(v)!;
       let out: ort.InferenceSession.OnnxValueMapType;
-      if (isUnembed(seg)) out = await this.runUnembed(session, feeds, unembedPositions);
+      if (isUnembedding(seg)) out = await this.runUnembed(session, feeds, unembedPositions);
       // An all-blocks session allocates its own outputs (a plain run's from its arena). Buffers
       // lent to it would all be live at once, never reused within the run: for a small-hooks run,
       // fresh zeroed ones only added work and external memory for V8 to collect (64-token full
@@ -576,7 +574,7 @@ class OnnxEngine implements Engine {
     // settings, alternating with logits-only in one process: the same time at 16, 64 and 256
     // tokens, and 528 -> 479 ms for a 512-token full cache in one session. (With glibc's default
     // malloc and 64 MiB of hooks at most, an arena had helped: 16-token full cache 39-44 -> 33-39 ms.)
-    const arena = this.plainKeys.has(seg.key) || seg.outputs.includes('logits');
+    const arena = this.plainKeys.has(seg.key) || isUnembedding(seg);
     const options = { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena };
     if (this.dumpDir) {
       // Debugging aid: what onnxruntime made of this segment after fusion.

@@ -58,12 +58,25 @@ class NodeList {
   }
 }
 
+/**
+ * The graph as the engine's all-blocks sessions cut it: one session for every block and
+ * ln_final, one for the unembedding, and the last block for the logit rows only (`lastRows`).
+ */
+export function allBlocksGraph(graph: Gpt2Graph): Gpt2Graph {
+  const unembed = graph.stages.find((st) => st.name === 'unembed')!;
+  return { ...graph, boundaries: [unembed.start], fusions: [...graph.fusions, graph.lastRows] };
+}
+
+/** Whether a segment is the unembedding (the one that reads the logit positions to pick rows). */
+export const isUnembedding = (seg: { outputs: string[] }): boolean => seg.outputs.includes('logits');
+
 export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean } = {}): Gpt2Graph {
   const { n_layer, n_head: H, n_embd: d } = config;
   if (d % H !== 0) throw new Error(`n_embd ${d} is not divisible by n_head ${H}`);
   const dh = d / H;
   const g = new NodeList();
   const fusions: Fusion[] = [];
+  const lnAttrs = { axis: attr.int(-1), epsilon: attr.float(config.layer_norm_epsilon) };
   const c = {
     two: g.constant('const.two', floatConst([2])),
     eps: g.constant('const.ln_eps', floatConst([config.layer_norm_epsilon])),
@@ -101,7 +114,7 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
     const normalized = g.op('Div', [centered, scale], `${prefix}.hook_normalized`); // (B, T, d)
     const gained = g.op('Mul', [normalized, `${weight}.weight`], `${prefix}.gained`);
     const result = g.op('Add', [gained, `${weight}.bias`], out); // (B, T, d)
-    const attrs = { axis: attr.int(-1), epsilon: attr.float(config.layer_norm_epsilon) };
+    const attrs = lnAttrs;
     const fused: OnnxNode = { op: 'LayerNormalization', inputs: [x, `${weight}.weight`, `${weight}.bias`], outputs: [out], attrs, name: `${out}.fused` };
     const invStd = `${prefix}.inv_std`;
     fusions.push({
@@ -223,8 +236,7 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
     const p = `blocks.${l}.rows`;
     const w = `h.${l}`;
     const r = new NodeList(); // the replacement's nodes, kept out of the graph's own list
-    const layerNormFused = (x: string, weight: string, out: string) =>
-      r.op('LayerNormalization', [x, `${weight}.weight`, `${weight}.bias`], out, { axis: attr.int(-1), epsilon: attr.float(config.layer_norm_epsilon) });
+    const layerNormFused = (x: string, weight: string, out: string) => r.op('LayerNormalization', [x, `${weight}.weight`, `${weight}.bias`], out, lnAttrs);
     const contrib = (op: string, inputs: string[], output: string, attrs?: Record<string, Attr>) => {
       r.nodes.push({ op, domain: 'com.microsoft', inputs, outputs: [output], attrs, name: output });
       return output;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import onnxProto from 'onnx-proto';
 import { createEngine } from '../../src/llm/engine.ts';
-import { buildGpt2Graph, LOGIT_POSITIONS } from '../../src/llm/gpt2-graph.ts';
+import { allBlocksGraph, buildGpt2Graph, LOGIT_POSITIONS } from '../../src/llm/gpt2-graph.ts';
 import { hookInfos, resolveHookPatterns } from '../../src/llm/hooks.ts';
 import { planSegments } from '../../src/llm/segments.ts';
 import { makeTinyCheckpoint, tinyConfig } from '../../src/llm/tiny.ts';
@@ -45,8 +45,7 @@ test('clean run: one segment per block, ln_final and unembed, outputs only what 
 });
 
 test('the last block for the logit rows only: used unless a hook inside it, in ln_final or unembed.hook_in is read or patched', () => {
-  const graph = buildGpt2Graph(config);
-  const allBlocks = { ...graph, boundaries: [graph.stages.find((st) => st.name === 'unembed')!.start], fusions: [...graph.fusions, graph.lastRows] };
+  const allBlocks = allBlocksGraph(buildGpt2Graph(config));
   const ops = (targets: string[], cutAfter: string[] = []) => planSegments(allBlocks, { targets, cutAfter }).segments[0];
   const plain = ops(['logits']);
   assert.ok(plain.inputs.includes(LOGIT_POSITIONS), 'the blocks read the logit positions');
