@@ -20,10 +20,11 @@ export default defineTextCommand({
     if (post) {
       const p = findPost(post.replace(/^\//, '').trim());
       if (!p) throw new OptionError('post', `no post "${post}"; the posts are ${POSTS.map((x) => x.id).join(', ')}`);
-      const tryIt = p.hasAnalysis ? `\n\nTry it: \`${invocation(platform, p.id)}\`` : '\n\n(No command for this post yet.)';
+      const tryIt = p.hasAnalysis ? `\n\nTry it: \`${invocation(platform, p.id)}\`` : `\n\n${p.noCommand ?? '(No command for this post yet.)'}`;
+      const urlNote = p.urlNote ? `\n\n${p.urlNote}` : '';
       return {
         title: p.title,
-        text: `${SECTION_TITLES[p.section]}\n\n${p.summary}${tryIt}`,
+        text: `${SECTION_TITLES[p.section]}\n\n${p.summary}${tryIt}${urlNote}`,
         links: [{ label: 'Read the post', url: p.url }, { label: 'Notebook', url: notebookUrl(p) }],
       };
     }
@@ -32,7 +33,7 @@ export default defineTextCommand({
     for (const s of sections) {
       lines.push(`${SECTION_TITLES[s]}`);
       for (const p of POSTS.filter((x) => x.section === s)) {
-        lines.push(p.hasAnalysis ? `• \`${invocation(platform, p.id)}\` — ${p.title}` : `• ${p.title} (no command yet)`);
+        lines.push(p.hasAnalysis ? `• \`${invocation(platform, p.id)}\` — ${p.title}` : `• ${p.title} (${p.noCommand ? 'no command: see its post' : 'no command yet'})`);
       }
       lines.push('');
     }

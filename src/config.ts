@@ -24,11 +24,13 @@ const EnvSchema = z.object({
   /** Where downloaded checkpoints live when HF_HOME is not set. */
   MODELS_DIR: z.string().default(path.join(repoRoot, 'models', 'cache')),
   /** Directory of Gutenberg plain-text books (pgNNN.txt) consulted before downloading. */
-  CORPUS_DIR: z.string().default(path.join(repoRoot, '..', 'shared', 'corpus', 'gutenberg')),
+  CORPUS_DIR: z.string().default(path.join(repoRoot, 'data', 'gutenberg')),
   /** Base of Gutenberg's plain-text URLs: <GUTENBERG_URL>/<id>/pg<id>.txt (for a book not in CORPUS_DIR). */
   GUTENBERG_URL: z.string().default('https://www.gutenberg.org/cache/epub'),
   /** Downloaded books and per-book Zipf counts (a cache: safe to delete). */
   BOOK_CACHE_DIR: z.string().default(path.join(repoRoot, 'models', 'cache', 'books')),
+  /** Data sets downloaded from UCI on request (the bundled copies are in data/uci; a cache: safe to delete). */
+  DATA_CACHE_DIR: z.string().default(path.join(repoRoot, 'models', 'cache', 'data')),
   /** onnxruntime intra-op threads per inference session. */
   ORT_THREADS: z.coerce.number().int().min(1).max(256).default(2),
   LOG_LEVEL: z.string().default('info'),

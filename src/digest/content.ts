@@ -62,26 +62,65 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     tryIt: { options: { fraction: 0.5 }, why: 'mean-impute half of the MLP units instead of 8% and see how far the prediction falls.' },
     question: 'If knocking out the strongest MLP units barely moves a prediction, where does the model keep what it knows?',
   },
-  'correlation-vs-slope': {
+  slope: {
     question: 'A slope carries the units of the data and a correlation does not. Which would you report to a reader who knows neither?',
   },
-  'covariance-mutual-information': {
-    question: 'Can you think of two variables with zero covariance that are nonetheless obviously related?',
-  },
-  'curve-fitting': {
-    question: 'How would you know that a nonlinear fit has found the best parameters rather than merely a good-looking local minimum?',
-  },
-  'confidence-intervals': {
-    question: 'Is "there is a 95% chance the true value is in this interval" right or wrong? How would you say it instead?',
-  },
-  'smooth-numbers': {
+  smooth: {
     question: 'Why would an FFT of 1,000,000 samples be fast and one of 1,000,003 samples slow?',
   },
-  'king-man-woman-queen': {
+  kaprekar: {
+    question: 'Every four-digit number (with two different digits) falls into 6174. Is that a deep fact about numbers, or an accident of base ten?',
+  },
+  'lstsq-theory': {
+    question: 'Why are the residuals of a least-squares fit always at right angles to the predictors, and what would it mean if they were not?',
+  },
+  'lstsq-simulation': {
+    question: 'Adding a useless predictor never lowers R². Why, and how does adjusted R² push back?',
+  },
+  'lstsq-data': {
+    question: 'A predictor can be "significant" and still explain almost nothing. How would you tell the two apart in a regression table?',
+  },
+  'lstsq-gpt2': {
+    question: 'If a simple token feature predicts a block\'s attention output, does that mean the block "uses" that feature?',
+  },
+  ci: {
+    question: 'Is "there is a 95% chance the true value is in this interval" right or wrong? How would you say it instead?',
+  },
+  dependence: {
+    question: 'Can you think of two variables with zero covariance that are nonetheless obviously related?',
+  },
+  curvefit: {
+    question: 'How would you know that a nonlinear fit has found the best parameters rather than merely a good-looking local minimum?',
+  },
+  'rsa-words': {
+    question: 'Two models can agree on which words are similar while storing them completely differently. Is that agreement meaningful?',
+  },
+  'rsa-qkv': {
+    question: 'Queries, keys and values are three projections of the same hidden state. Why might their similarity structures differ?',
+  },
+  effdim: {
+    question: 'Shuffling the tokens of a text keeps every word but destroys the sentences. What should that do to the dimensionality of the hidden states?',
+  },
+  life: {
+    question: 'What kinds of advice or jokes does a small model get right, and what does that say about what it learned from its training text?',
+  },
+  kingqueen: {
     question: 'The famous analogy works only if the input words are left out of the answers. Is that a fair rule, or cheating?',
   },
-  'life-lessons-gpt2': {
-    question: 'What kinds of advice or jokes does a small model get right, and what does that say about what it learned from its training text?',
+  bias: {
+    question: 'If a model\'s he/she probabilities mirror occupational statistics, is the model biased or merely accurate about its training text?',
+  },
+  debias: {
+    question: 'If swapping one layer\'s state changes the gendered prediction, is that where the bias "lives"?',
+  },
+  wav2vec2: {
+    question: 'A speech model never sees letters until its last layer. Where along the way do you think sounds become words?',
+  },
+  rvq: {
+    question: 'Each codebook codes what the previous ones missed. How many would you need before you stop hearing a difference?',
+  },
+  reve: {
+    question: 'What would it take for a transformer trained on EEG to learn something a neuroscientist did not already know?',
   },
 };
 

@@ -1,6 +1,7 @@
 // handleCommand's contract against a real Redis: bad input → an error and no job; good input →
 // one job with validated options; limits → friendly errors; text commands → replies.
 import assert from 'node:assert/strict';
+import { POSTS } from '../../src/catalog/posts.ts';
 import { after, before, test } from 'node:test';
 import type { Deliverer } from '../../src/chat/types.ts';
 import { createDispatcher, type CommandRequest, type Dispatcher } from '../../src/commands/dispatch.ts';
@@ -124,10 +125,17 @@ test('/posts: the catalog by section with links; one post in detail', async () =
   assert.ok(all.kind === 'reply' && !all.ephemeral);
   assert.match(all.reply.text, /Dissecting LLMs with ML[\s\S]*Data science, unpacked/);
   assert.match(all.reply.text, /`\/attention` — LLM breakdown 5\/6: Attention/);
-  assert.equal(all.reply.links?.length, 17);
+  assert.equal(all.reply.links?.length, POSTS.length);
+  // Every notebook of the author's repository is in the catalog (30 of them), REVE marked as having no command.
+  assert.equal(POSTS.length, 30);
+  assert.match(all.reply.text, /Exploring the REVE EEG transformer \(no command: see its post\)/);
   const llm = await dispatcher.handle(req('posts', { section: 'llm' }));
   assert.ok(llm.kind === 'reply' && !/Data science/.test(llm.reply.text));
-  assert.ok(llm.kind === 'reply' && llm.reply.links!.every((l) => l.url.startsWith('https://mikexcohen.substack.com/')));
+  assert.ok(llm.kind === 'reply' && llm.reply.links!.every((l) => /^https:\/\/(mikexcohen\.substack\.com|thepalindrome\.org)(\/|$)/.test(l.url)));
+  const reve = await dispatcher.handle(req('posts', { post: 'reve' }));
+  assert.ok(reve.kind === 'reply' && /custom code from its Hugging Face repository[\s\S]*gated/.test(reve.reply.text));
+  const kaprekar = await dispatcher.handle(req('posts', { post: 'kaprekar' }));
+  assert.ok(kaprekar.kind === 'reply' && /No post URL is known/.test(kaprekar.reply.text));
   const one = await dispatcher.handle(req('posts', { post: 'zipf' }));
   assert.ok(one.kind === 'reply');
   assert.deepEqual(one.reply.links?.map((l) => l.label), ['Read the post', 'Notebook']);
