@@ -13,7 +13,7 @@ import { renderPanels } from '../render/panels.ts';
 import { theme } from '../render/theme.ts';
 import { encodeText, logitsRow, ordinal, predictingPosition, singleToken, tokenTexts, wordForm } from './lib/llm-input.ts';
 import { argmax, formatPercent, logSoftmax, logSumExp, rankOf, softmax, topK } from './lib/probability.ts';
-import { renderTableFigure } from './lib/table-figure.ts';
+import { renderTableFigure } from '../render/table.ts';
 import { vocabCurveChart, vocabDotsChart } from './lib/vocab-charts.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
 

@@ -11,7 +11,7 @@ import { encodeCanvas } from '../render/png.ts';
 import { renderTextHeatmap } from '../render/text-heatmap.ts';
 import { theme } from '../render/theme.ts';
 import { getTokenizer, showWhitespace, TOKENIZER_NAMES, type Tokenizer, type TokenizerName } from './lib/tokenizers.ts';
-import { renderTableFigure } from './lib/table-figure.ts';
+import { renderTableFigure } from '../render/table.ts';
 import type { Analysis, Figure } from './types.ts';
 
 /** The same sentence in the post's eight languages (our own sentence, our own translations). */

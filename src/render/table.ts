@@ -1,11 +1,10 @@
-// Text tables as PNG figures — the notebooks print "Index | Token" and "Logit | Token" tables; in a
-// chat channel they travel as images. Several tables sit side by side (one per tokenizer).
-// Written here because the shared render library (src/render) has charts, images and text
-// heatmaps but no tables.
+// Text tables as PNG figures — the notebooks print "Index | Token" tables, regression summaries
+// and the like; in a chat channel they travel as images. Several tables sit side by side (one
+// per tokenizer).
 import { createCanvas, type SKRSContext2D } from '@napi-rs/canvas';
-import { ensureFonts } from '../../render/fonts.ts';
-import { encodeCanvas } from '../../render/png.ts';
-import { theme } from '../../render/theme.ts';
+import { ensureFonts } from './fonts.ts';
+import { encodeCanvas } from './png.ts';
+import { theme } from './theme.ts';
 
 export interface TableColumn {
   header: string;
