@@ -30,6 +30,11 @@ export interface Analysis<S extends z.ZodObject = z.ZodObject, D = unknown> {
   post: Post;
   /** LLM analyses need an engine; data-science ones never load one. */
   usesModel: boolean;
+  /**
+   * The model the notebook used (e.g. gpt2-large). When the user names no model, the analysis
+   * runs on it if it is downloaded, else on the configured default, and the result says which.
+   */
+  preferredModel?: string;
   /** Option schema: defaults reproduce the notebook; every field has .describe() and limits. */
   options: S;
   /** Pure computation: options in, numbers out. Must not render. */
