@@ -4,5 +4,4 @@ import { defineAnalysisCommand } from '../src/commands/define.ts';
 export default defineAnalysisCommand({
   analysis: 'attention',
   description: 'Q/K/V, attention scores and head lesions (LLM breakdown 5/6)',
-  notebookModel: 'gpt2-large',
 });

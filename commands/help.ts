@@ -4,6 +4,7 @@ import { notebookUrl } from '../src/catalog/posts.ts';
 import { OptionError } from '../src/analyses/types.ts';
 import { commandOptions, defineTextCommand } from '../src/commands/define.ts';
 import { invocation, optionSummary, typedValue } from '../src/commands/usage.ts';
+import { presentModels } from '../src/queue/model-presence.ts';
 
 export default defineTextCommand({
   name: 'help',
@@ -30,10 +31,16 @@ export default defineTextCommand({
       lines.push('Options:');
       for (const o of options) lines.push(`• \`${o.name}\` (${optionSummary(o)}) — ${o.description}`);
     }
+    const analysis = cmd.kind === 'analysis' ? cmd.analysis() : undefined;
+    if (analysis?.usesModel) {
+      // What the workers report having downloaded: a named model that is absent fails at once.
+      const present = await presentModels(ctx.runtime);
+      const marks = options.find((o) => o.name === 'model')?.choices?.map((m) => `${m} ${present.has(m) ? '✓' : '✗'}`) ?? [];
+      lines.push('', `Models (✓ downloaded on the workers, ✗ not: \`npx lab models pull NAME\`): ${marks.join(', ')}`);
+    }
     const example = options.find((o) => o.default !== undefined && o.type !== 'boolean') ?? options.find((o) => o.choices);
     const exampleValue = example?.default ?? example?.choices?.[0];
     lines.push('', `Example: \`${invocation(platform, cmd.name, example ? `${example.name}:${typedValue(exampleValue)}` : '')}\``);
-    const analysis = cmd.kind === 'analysis' ? cmd.analysis() : undefined;
     return {
       title: invocation(platform, cmd.name),
       text: lines.join('\n'),

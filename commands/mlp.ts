@@ -4,5 +4,4 @@ import { defineAnalysisCommand } from '../src/commands/define.ts';
 export default defineAnalysisCommand({
   analysis: 'mlp',
   description: 'MLP expansion, GELU and unit knockouts (LLM breakdown 6/6)',
-  notebookModel: 'gpt2-medium',
 });

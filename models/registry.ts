@@ -43,6 +43,23 @@ export function findKnownModel(nameOrRepo: string): KnownModel | undefined {
   return KNOWN_MODELS.find((m) => m.name === nameOrRepo || m.repo === nameOrRepo);
 }
 
+/**
+ * A named model whose weights are not on this machine. Not a transient failure: a job that meets
+ * it fails at once (no retries), and every front end shows the same message with the pull command.
+ */
+export class ModelNotDownloadedError extends Error {
+  constructor(readonly model: string) {
+    super(`${model} is not downloaded yet: run \`npx lab models pull ${model}\``);
+    this.name = 'ModelNotDownloadedError';
+  }
+}
+
+/** The known models whose weights this machine has (tiny-random is always there). */
+export async function downloadedModels(opts: ResolveOptions = {}): Promise<string[]> {
+  const present = await Promise.all(KNOWN_MODELS.map(async (m) => ((await isModelAvailable(m.name, opts)) ? m.name : undefined)));
+  return present.filter((n): n is string => n !== undefined);
+}
+
 /** `purpose` 'pull' lists only what can be downloaded. */
 export function unknownModelError(name: string, purpose: 'load' | 'pull' = 'load'): Error {
   if (purpose === 'pull') {
@@ -84,7 +101,7 @@ export async function resolveModelDir(nameOrDir: string, opts: ResolveOptions = 
   if (known) {
     const dir = await findDownloaded(known, opts.cacheDirs);
     if (dir) return dir;
-    throw new Error(`${known.name} is not downloaded yet: run \`npx lab models pull ${known.name}\``);
+    throw new ModelNotDownloadedError(known.name);
   }
   if (/[\\/]/.test(nameOrDir) || nameOrDir.startsWith('.') || nameOrDir.startsWith('~')) {
     throw new Error(`no checkpoint directory at ${path.resolve(nameOrDir)}, and "${nameOrDir}" is not a known model (${knownModelNames().join(', ')})`);

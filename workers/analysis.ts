@@ -13,6 +13,7 @@ import { missingEngineFlags } from '../src/llm/node-flags.ts';
 import type { ReplyTarget } from '../src/queue/jobs.ts';
 import { AnalysisThread, ThreadPool } from '../src/queue/analysis-thread.ts';
 import { cancelChannel } from '../src/queue/job-status.ts';
+import { keepPublishingModels } from '../src/queue/model-presence.ts';
 import { createProcessor, SHUTDOWN_REASON, USER_CANCEL_REASON, watchFinalFailures, type Logger } from '../src/queue/processor.ts';
 import { bullConnection, connectRedis, jobIdFor, openRuntime, queueName, type QueueKind, type QueueRuntime } from '../src/queue/runtime.ts';
 import { startDigestWorker } from './digest.ts';
@@ -87,8 +88,14 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
   }
   log.info({ queues: opts.kinds, prefix: runtime.prefix, ortThreads, lightThreads: pools.light?.threads.length ?? 0, digests: digests !== undefined }, 'worker ready');
 
+  // /help and the playground mark the models some worker has downloaded (the bot has no weights).
+  const stopPresence = opts.kinds.includes('model')
+    ? keepPublishingModels(runtime, (err) => log.warn({ err }, 'could not publish the downloaded models'))
+    : undefined;
+
   let stopping: Promise<void> | undefined;
   const shutdown = () => (stopping ??= (async () => {
+    stopPresence?.();
     log.info({ deadlineMs: s.shutdownTimeoutMs }, 'shutting down: finishing current jobs');
     const deadline = setTimeout(() => {
       log.warn({}, 'shutdown deadline reached: returning unfinished jobs to the queue');

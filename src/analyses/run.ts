@@ -3,14 +3,14 @@
 import { randomInt } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { notebookUrl } from '../catalog/posts.ts';
-import { getEngine } from '../llm/provider.ts';
+import { getEngine, resolveEngineModel } from '../llm/provider.ts';
 import type { Engine } from '../llm/types.ts';
 import { stampFigure } from '../render/stamp.ts';
 import { parseOptions } from './options.ts';
 import type { Analysis, AnalysisContext, AnalysisResult } from './types.ts';
 
 export interface RunRequest {
-  /** Model asked for; undefined → configured default (with tiny fallback). */
+  /** Model the user named (it must be downloaded); undefined → the notebook's model, MODEL or tiny (provider.ts). */
   model?: string;
   progress?: (stage: string, fraction?: number) => void;
   signal?: AbortSignal;
@@ -35,12 +35,20 @@ export async function runAnalysis(
   if ('seed' in analysis.options.shape && opts.seed === undefined) opts.seed = randomInt(0, 2 ** 31 - 1);
 
   let engine: Engine | undefined;
+  let modelNote: string | undefined;
   const ctx: AnalysisContext = {
     progress: req.progress ?? (() => {}),
     signal: req.signal,
     localFiles: req.localFiles ?? false,
     engine: async () => {
-      engine ??= await (req.engine ? req.engine() : getEngine({ model: req.model }));
+      if (!engine) {
+        if (req.engine) engine = await req.engine();
+        else {
+          const resolved = await resolveEngineModel(req.model, analysis.preferredModel);
+          modelNote = resolved.note;
+          engine = await getEngine({ model: resolved.name });
+        }
+      }
       return engine;
     },
   };
@@ -51,10 +59,11 @@ export async function runAnalysis(
   ctx.progress('rendering figures');
   let figures = await analysis.render(data, opts as never);
   const tiny = engine?.isTinyRandom ?? false;
-  if (tiny) figures = await Promise.all(figures.map(async (f) => ({ ...f, png: await stampFigure(f.png, 'tiny random model — not trained GPT-2') })));
+  if (tiny) figures = await Promise.all(figures.map(async (f) => (f.fromModel === false ? f : { ...f, png: await stampFigure(f.png, 'tiny random model — not trained GPT-2') })));
   const t2 = performance.now();
 
-  const explanation = analysis.explain(data, opts as never);
+  const explained = analysis.explain(data, opts as never);
+  const explanation = modelNote ? `${explained}\n\n${modelNote}` : explained;
   return {
     analysis: analysis.id,
     title: analysis.post.title,

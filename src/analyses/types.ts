@@ -12,6 +12,11 @@ export interface Figure {
   /** Alt text: what the figure shows, for screen readers and chat previews. */
   alt: string;
   png: Buffer;
+  /**
+   * False for figures drawn from fixed data rather than from the model (a notebook's warm-up):
+   * they get no tiny-model stamp. Default true.
+   */
+  fromModel?: boolean;
 }
 
 export interface AnalysisContext {

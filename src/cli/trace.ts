@@ -6,10 +6,11 @@ import type { Command } from 'commander';
 import { config } from '../config.ts';
 import { loadEngine } from '../llm/engine.ts';
 import { parsePatches } from '../llm/interventions.ts';
+import { resolveEngineModel } from '../llm/provider.ts';
 import { writeSafetensors, type TensorToWrite } from '../llm/safetensors.ts';
 
 export interface TraceOptions {
-  model: string;
+  model?: string;
   text?: string;
   tokens?: string;
   hooks: string;
@@ -30,7 +31,10 @@ function parseTokenList(list: string): number[] {
 export async function trace(opts: TraceOptions): Promise<{ file: string; tensors: string[]; tinyRandom: boolean }> {
   if ((opts.text === undefined) === (opts.tokens === undefined)) throw new Error('give exactly one of --text and --tokens');
   const patches = opts.patch ? parsePatches(await fs.readFile(opts.patch, 'utf8'), opts.patch) : [];
-  const engine = await loadEngine(opts.model, { threads: opts.threads });
+  // The same rule as every run (provider.ts): a named model must be downloaded; none named → MODEL,
+  // or the tiny checkpoint when MODEL's weights are absent.
+  const { name } = await resolveEngineModel(opts.model);
+  const engine = await loadEngine(name, { threads: opts.threads });
   try {
     const ids = opts.text !== undefined ? engine.encode(opts.text) : parseTokenList(opts.tokens!);
     const { cache } = await engine.run(ids, { hooks: opts.hooks, patches, logits: 'none' });
@@ -52,7 +56,7 @@ export function registerTraceCommand(program: Command): void {
   program
     .command('trace')
     .description('run the model once and save activations (TransformerLens hook names) as safetensors')
-    .option('--model <name>', 'model name (gpt2, tiny-random, …) or checkpoint directory', config.MODEL)
+    .option('--model <name>', `model name (gpt2, tiny-random, …) or checkpoint directory; it must be downloaded (default: ${config.MODEL}, or tiny-random when its weights are absent)`)
     .option('--text <text>', 'input text')
     .option('--tokens <ids>', 'input token ids, comma-separated (instead of --text)')
     .option('--hooks <globs>', 'hook names or globs, comma-separated, e.g. "blocks.*.attn.hook_pattern"', '*')
@@ -60,7 +64,8 @@ export function registerTraceCommand(program: Command): void {
     .requiredOption('--out <file>', 'output .safetensors file')
     .action(async (opts: TraceOptions) => {
       const r = await trace(opts);
-      console.log(`wrote ${r.tensors.length} tensors to ${r.file} (input_ids + ${r.tensors.length - 1} activations)`);
+      const n = r.tensors.length - 1;
+      console.log(`wrote ${r.tensors.length} tensors to ${r.file} (input_ids + ${n} activation${n === 1 ? '' : 's'})`);
       if (r.tinyRandom) console.log('note: the tiny random test model was used (random weights, not trained GPT-2)');
     });
 }

@@ -51,8 +51,6 @@ export interface AnalysisCommand {
   kind: 'analysis';
   name: string;
   description: string;
-  /** The model the post's notebook used, when it is not the default (shown in the model option). */
-  notebookModel?: string;
   /** The registered analysis, or undefined while its module has not landed. */
   analysis(): Analysis | undefined;
 }
@@ -64,12 +62,11 @@ export function defineTextCommand<S extends z.ZodObject>(def: Omit<TextCommand<S
 }
 
 /** The command for a post's analysis; the command name is the analysis id. */
-export function defineAnalysisCommand(def: { analysis: string; description: string; notebookModel?: string }): AnalysisCommand {
+export function defineAnalysisCommand(def: { analysis: string; description: string }): AnalysisCommand {
   return {
     kind: 'analysis',
     name: def.analysis,
     description: def.description,
-    ...(def.notebookModel ? { notebookModel: def.notebookModel } : {}),
     analysis: () => ANALYSES.find((a) => a.id === def.analysis),
   };
 }
@@ -81,12 +78,13 @@ export function modelChoices(): string[] {
 
 export const MODEL_OPTION = 'model';
 
-function modelOption(cmd: AnalysisCommand, defaultModel: string): OptionInfo {
-  const post = cmd.notebookModel ? `; the post used ${cmd.notebookModel}` : '';
+function modelOption(analysis: Analysis, defaultModel: string): OptionInfo {
+  const preferred = analysis.preferredModel && analysis.preferredModel !== defaultModel ? analysis.preferredModel : undefined;
+  const dflt = preferred ? `${preferred} as in the post when downloaded, else ${defaultModel}` : defaultModel;
   return {
     name: MODEL_OPTION,
     type: 'string',
-    description: `GPT-2 checkpoint to run on (default ${defaultModel}${post})`,
+    description: `GPT-2 checkpoint to run on (default ${dflt}); a named model must be downloaded`,
     choices: modelChoices(),
     required: false,
   };
@@ -98,5 +96,5 @@ export function commandOptions(cmd: CommandDefinition, defaultModel: string): re
   const analysis = cmd.analysis();
   if (!analysis) return [];
   const opts = describeOptions(analysis.options);
-  return analysis.usesModel ? [...opts, modelOption(cmd, defaultModel)] : opts;
+  return analysis.usesModel ? [...opts, modelOption(analysis, defaultModel)] : opts;
 }

@@ -84,7 +84,9 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       if (askedModel !== undefined && !modelChoices().includes(askedModel)) {
         throw new OptionError(MODEL_OPTION, `must be one of ${modelChoices().join(', ')}`);
       }
-      model = askedModel ?? rt.settings.defaultModel;
+      // Only a model the user named travels with the job: it must then be present. Without one the
+      // worker picks the notebook's model or the default, and says which (src/llm/provider.ts).
+      model = askedModel;
     } else if (askedModel !== undefined) {
       throw new OptionError(MODEL_OPTION, `/${cmd.name} runs no language model, so it takes no model option`);
     }
@@ -104,7 +106,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     });
     const jobId = jobIdFor(req.requestId);
     try {
-      const hit = await cache.has(cacheIdentity(data, analysis.usesModel));
+      const hit = await cache.has(cacheIdentity(data, analysis, rt.settings.defaultModel));
       const kind: QueueKind = hit ? 'cached' : analysis.usesModel ? 'model' : 'light';
       const queue = rt.queues[kind];
       const position = hit ? 0 : (await queue.getJobCountByTypes('wait', 'prioritized')) + 1;

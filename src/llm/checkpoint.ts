@@ -214,6 +214,11 @@ export class CheckpointReader {
   }
 
   /** Where a tensor's bytes are: its file (absolute path), dtype, dims and byte range. */
+  /** Paths of the open safetensors files (as named in the checkpoint folder, links unresolved). */
+  filePaths(): string[] {
+    return this.files.map((f) => f.file);
+  }
+
   locate(name: string): TensorInfo & { file: string } {
     const at = this.storedAs(name);
     return { ...at.st.header.tensors.get(at.name)!, file: at.st.file };

@@ -7,6 +7,7 @@
 // wherever a run patches a hook inside a block. Weights reach onnxruntime as external data in the
 // checkpoint's files. Embeddings and every intervention are applied in JS between sessions.
 // Sessions are cached by (nodes, outputs), so a worker builds each shape of run once.
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
@@ -69,6 +70,11 @@ async function fileSource(dir: string): Promise<WeightSource> {
   const reader = await CheckpointReader.open(dir);
   // Position embeddings are small (3 MB for gpt2) and every run reads T rows of them: keep them.
   const positions = await reader.read('wpe.weight');
+  // Hugging Face's cache links snapshot files to blobs/<sha256>, and onnxruntime refuses external
+  // data that resolves outside the folder it is given: hand it the real files' folder.
+  const realFiles = new Map(await Promise.all(reader.filePaths().map(async (f) => [f, await fs.realpath(f)] as const)));
+  const realDirs = new Set([...realFiles.values()].map((f) => path.dirname(f)));
+  const externalDir = realDirs.size === 1 ? [...realDirs][0]! : undefined;
   const info = (name: string) => {
     try {
       return reader.locate(name);
@@ -86,10 +92,11 @@ async function fileSource(dir: string): Promise<WeightSource> {
     // a file name relative to the checkpoint folder locates any of them.
     read: async (name) => {
       const t = info(name);
-      if (t.dtype !== 'F32') return reader.read(name);
-      return { type: 'float32', dims: [...t.dims], external: { location: path.basename(t.file), offset: t.begin, length: t.end - t.begin } };
+      // Shards linked into several folders (no cache lays them out so) are read through JS instead.
+      if (t.dtype !== 'F32' || !externalDir) return reader.read(name);
+      return { type: 'float32', dims: [...t.dims], external: { location: path.basename(realFiles.get(t.file)!), offset: t.begin, length: t.end - t.begin } };
     },
-    externalDir: reader.dir,
+    ...(externalDir ? { externalDir } : {}),
     readSync(name) {
       const t = info(name);
       return { dims: [...t.dims], data: reader.readRangeSync(name, 0, t.dims.reduce((a, b) => a * b, 1)) };

@@ -1,4 +1,4 @@
-// Which engine an analysis runs on. A worker keeps loaded engines between jobs (loading GPT-2
+// Which engine an analysis runs on (resolveEngineModel states the rule). A worker keeps loaded engines between jobs (loading GPT-2
 // takes seconds; a forward pass takes milliseconds), keyed by model directory.
 import { config } from '../config.ts';
 import { KNOWN_MODELS, isModelAvailable, resolveModelDir } from '../../models/registry.ts';
@@ -10,18 +10,38 @@ const MAX_LOADED = 2;
 const loaded = new Map<string, Promise<Engine>>();
 
 export interface EngineRequest {
-  /** Model asked for by the user; undefined → the configured default (MODEL). */
+  /** Model named by the user: it must be present (ModelNotDownloadedError otherwise). */
   model?: string;
+  /** When no model is named: the notebook's model, used if it is downloaded. */
+  preferred?: string;
   threads?: number;
 }
 
+export interface ResolvedModel {
+  name: string;
+  /** Set when the notebook's model was absent and another ran: says which, and how to get it. */
+  note?: string;
+}
+
 /**
- * Resolve the model to run. The configured default falls back to the tiny random checkpoint
- * when its weights are absent (offline use, tests), and the result says so; a model the user
- * named explicitly must be present, or the error says how to get it.
+ * The one rule for which model runs, the same in chat, the playground and the CLI:
+ * - a model the user names must be downloaded, or the run fails at once with the pull command;
+ * - with no model named, the notebook's own model (`preferred`) runs when it is downloaded, else
+ *   the configured default (MODEL), else the tiny random checkpoint; the result says which.
  */
-export async function resolveEngineModel(requested?: string): Promise<string> {
-  if (requested && requested !== config.MODEL) return requested;
+export async function resolveEngineModel(requested?: string, preferred?: string): Promise<ResolvedModel> {
+  if (requested) return { name: requested };
+  const fallback = await defaultModel();
+  if (!preferred || preferred === fallback) return { name: fallback };
+  if (await isModelAvailable(preferred)) return { name: preferred };
+  return {
+    name: fallback,
+    note: `The notebook uses ${preferred}, which is not downloaded here (\`npx lab models pull ${preferred}\`), so this ran on ${fallback}.`,
+  };
+}
+
+/** MODEL when its weights are here (or it is a directory), else the tiny random checkpoint. */
+async function defaultModel(): Promise<string> {
   const name = config.MODEL;
   if (name === TINY_MODEL) return name;
   if (!(KNOWN_MODELS as readonly { name: string }[]).some((m) => m.name === name)) return name; // a directory
@@ -29,7 +49,7 @@ export async function resolveEngineModel(requested?: string): Promise<string> {
 }
 
 export async function getEngine(req: EngineRequest = {}): Promise<Engine> {
-  const name = await resolveEngineModel(req.model);
+  const { name } = await resolveEngineModel(req.model, req.preferred);
   const dir = await resolveModelDir(name);
   const cached = loaded.get(dir);
   if (cached) {

@@ -34,8 +34,14 @@ export interface ProcessorDeps {
   log: Logger;
 }
 
-export function cacheIdentity(data: AnalysisJob, usesModel: boolean): CacheIdentity {
-  return { analysis: data.analysis, options: data.options, model: usesModel ? (data.model ?? null) : null };
+/**
+ * What a result is cached under. A job names a model only when the user did; otherwise it runs on
+ * the notebook's model or the default (provider.ts), and is cached under that name — a result
+ * that ran on another model (the notebook's was absent) is not cached at all.
+ */
+export function cacheIdentity(data: AnalysisJob, analysis: Pick<Analysis, 'usesModel' | 'preferredModel'>, defaultModel: string): CacheIdentity {
+  const model = analysis.usesModel ? (data.model ?? analysis.preferredModel ?? defaultModel) : null;
+  return { analysis: data.analysis, options: data.options, model };
 }
 
 /** The user-facing text of a failure that retrying will not fix. */
@@ -78,7 +84,7 @@ export function createProcessor(deps: ProcessorDeps) {
       // A worker running older code than the bot: let a worker that knows the analysis retry it.
       throw new Error(`this worker does not know the analysis "${data.analysis}"`);
     }
-    const identity = cacheIdentity(data, analysis.usesModel);
+    const identity = cacheIdentity(data, analysis, rt.settings.defaultModel);
 
     // The throttle carries the stage; the pending message gets it with the command, /job without.
     const throttle = new ProgressThrottle(
@@ -129,9 +135,10 @@ export function createProcessor(deps: ProcessorDeps) {
       if (err instanceof JobCancelledError || (signal?.aborted && signal.reason === USER_CANCEL_REASON)) {
         return finish('cancelled', () => deliverer.deliverError(data.target, CANCELLED_TEXT));
       }
-      if (err instanceof Error && err.name === 'OptionError') {
+      if (err instanceof Error && (err.name === 'OptionError' || err.name === 'ModelNotDownloadedError')) {
         // Bad input discovered while computing (a word that is not one token, a text too long for
-        // the model): the user's message names the option; retrying cannot help.
+        // the model, a named model whose weights are absent): the message says what to change or
+        // run; retrying cannot help.
         return finish('rejected', () => deliverer.deliverError(data.target, err.message));
       }
       const lastAttempt = err instanceof JobTimeoutError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -2,6 +2,7 @@
 // one job with validated options; limits → friendly errors; text commands → replies.
 import assert from 'node:assert/strict';
 import { POSTS } from '../../src/catalog/posts.ts';
+import { PRESENCE_TTL_MS, publishModels } from '../../src/queue/model-presence.ts';
 import { after, before, test } from 'node:test';
 import type { Deliverer } from '../../src/chat/types.ts';
 import { createDispatcher, type CommandRequest, type Dispatcher } from '../../src/commands/dispatch.ts';
@@ -86,11 +87,12 @@ test('a good command: one job with the validated options, on the light queue, qu
   assert.ok(second.kind === 'queued' && second.position === 2);
 });
 
-test('GPT-2 commands go to the model queue with the default model named', async () => {
+test('GPT-2 commands go to the model queue; only a model the user named travels with the job', async () => {
   const out = await dispatcher.handle(req('heatmap', {}, 'ben', 'tab-3'));
   assert.equal(out.kind, 'queued');
   const job = await rt.queues.model.getJob(out.kind === 'queued' ? out.jobId : '');
-  assert.equal(job?.data.model, 'gpt2');
+  // No model named: the worker picks the notebook's model or the default, and says which.
+  assert.equal(job?.data.model, undefined);
   const chosen = await dispatcher.handle(req('heatmap', { model: 'tiny-random' }, 'ben', 'tab-3'));
   assert.equal((await rt.queues.model.getJob(chosen.kind === 'queued' ? chosen.jobId : ''))?.data.model, 'tiny-random');
 });
@@ -155,6 +157,12 @@ test('/help: the commands, one command with its options, Slack syntax on Slack',
   assert.ok(slack.kind === 'reply');
   assert.match(slack.reply.text, /• `model` \(one of gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, tiny-random\) — GPT-2 checkpoint/);
   assert.match(slack.reply.text, /Example: `\/lab heatmap /);
+  // The models some worker reported (model-presence.ts) are marked; a stale report does not count.
+  await publishModels(rt, ['gpt2']);
+  await publishModels(rt, ['gpt2-xl'], Date.now() - PRESENCE_TTL_MS - 1);
+  const marked = await dispatcher.handle(req('help', { command: 'heatmap' }));
+  assert.ok(marked.kind === 'reply');
+  assert.match(marked.reply.text, /Models \(✓ downloaded on the workers, ✗ not: `npx lab models pull NAME`\): gpt2 ✓, gpt2-medium ✗, gpt2-large ✗, gpt2-xl ✗/);
   const bad = await dispatcher.handle(req('help', { command: 'teleport' }));
   assert.match(bad.kind === 'error' ? bad.message : '', /^command: no command "teleport"/);
 });

@@ -69,3 +69,25 @@ describe('lab models', () => {
     assert.match(unknown.stderr, /unknown model "gpt-5": the models on the Hub are gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2/);
   });
 });
+
+describe('one rule for a model that is not downloaded', () => {
+  const pullHint = /gpt2-medium is not downloaded yet: run `npx lab models pull gpt2-medium`/;
+  test('lab run and lab trace name it and the pull command, and stop at once', async () => {
+    const run = await lab(['run', 'heatmap', '--model', 'gpt2-medium', '--out', path.join(tmp, 'out-run')]);
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, pullHint);
+    const trace = await lab(['trace', '--model', 'gpt2-medium', '--text', 'Hello', '--out', path.join(tmp, 'x.safetensors')]);
+    assert.notEqual(trace.code, 0);
+    assert.match(trace.stderr, pullHint);
+  });
+
+  // The default, gpt2, is the one pulled above: its snapshot files are links into blobs/, which
+  // onnxruntime only reads when it is given the blobs' folder (engine.ts fileSource).
+  test('with no model named, lab trace runs the default model from the pulled snapshot', async () => {
+    const out = path.join(tmp, 'default.safetensors');
+    const r = await lab(['trace', '--text', 'Hello there', '--hooks', 'hook_embed', '--out', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /wrote 2 tensors to .* \(input_ids \+ 1 activation\)/);
+    assert.match(r.stdout, /the tiny random test model was used/); // the fake Hub serves the tiny checkpoint as gpt2
+  });
+});

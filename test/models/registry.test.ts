@@ -45,7 +45,7 @@ describe('model registry', () => {
   });
 
   test('a known model that is not downloaded says how to get it', async () => {
-    await assert.rejects(resolveModelDir('gpt2-medium', { cacheDirs: [tmp] }), /^Error: gpt2-medium is not downloaded yet: run `npx lab models pull gpt2-medium`$/);
+    await assert.rejects(resolveModelDir('gpt2-medium', { cacheDirs: [tmp] }), /^ModelNotDownloadedError: gpt2-medium is not downloaded yet: run `npx lab models pull gpt2-medium`$/);
     assert.equal(await isModelAvailable('gpt2-medium', { cacheDirs: [tmp] }), false);
   });
 

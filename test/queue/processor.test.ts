@@ -2,6 +2,7 @@
 // analysis thread and a recording deliverer): retries with backoff, one final message whatever
 // fails, bad input not retried, fallback-model results not cached, expired cache hits forwarded.
 import assert from 'node:assert/strict';
+import { ModelNotDownloadedError } from '../../models/registry.ts';
 import { afterEach, beforeEach, test } from 'node:test';
 import { Worker } from 'bullmq';
 import { OptionError, type Analysis, type AnalysisResult } from '../../src/analyses/types.ts';
@@ -120,19 +121,32 @@ test('bad input found while computing is the user\'s to fix: told once, not retr
   assert.deepEqual(posts.filter((p) => p.kind !== 'progress').map((p) => p.text), ['word: "coffees" is two tokens (" coff", "ees"); pick a single-token word']);
 });
 
-test('a result made on the tiny fallback is delivered but never cached as the model that was asked for', async () => {
+test('a named model that is not downloaded fails at once with the pull command, without retries', async () => {
+  let runs = 0;
+  startWorker('model', async () => {
+    runs++;
+    throw new ModelNotDownloadedError('gpt2-medium');
+  });
+  await rt.queues.model.add('heatmap', jobData('p3m', 'heatmap', { model: 'gpt2-medium' }), { jobId: 'r-p3m' });
+  const job = await finished('model', 'r-p3m');
+  assert.equal((job.returnvalue as JobOutcome).status, 'rejected');
+  assert.equal(runs, 1);
+  assert.deepEqual(posts.filter((p) => p.kind !== 'progress').map((p) => p.text), ['gpt2-medium is not downloaded yet: run `npx lab models pull gpt2-medium`']);
+});
+
+test('a default-model result made on the tiny fallback is delivered but never cached as the default model', async () => {
   startWorker('model', async (job) => resultOf(job, 'tiny-random'));
-  const data = jobData('p4', 'heatmap', { model: 'gpt2' });
+  const data = jobData('p4', 'heatmap');
   await rt.queues.model.add('heatmap', data, { jobId: 'r-p4' });
   await finished('model', 'r-p4');
   assert.deepEqual(posts.filter((p) => p.kind === 'result').length, 1);
-  assert.equal(await new ResultCache(rt).get(cacheIdentity(data, true)), null);
+  assert.equal(await new ResultCache(rt).get(cacheIdentity(data, { usesModel: true }, 'gpt2')), null);
 
   startWorker('model', async (job) => resultOf(job, 'gpt2'));
   await workers[0]!.close();
   await rt.queues.model.add('heatmap', { ...data, requestId: 'p5' }, { jobId: 'r-p5' });
   await finished('model', 'r-p5');
-  assert.ok(await new ResultCache(rt).get(cacheIdentity(data, true)), 'the real model\'s result is cached');
+  assert.ok(await new ResultCache(rt).get(cacheIdentity(data, { usesModel: true }, 'gpt2')), 'the real model\'s result is cached');
 });
 
 test('a cache hit whose entry expired meanwhile is forwarded to the analysis queue and still delivered once', async () => {

@@ -15,6 +15,7 @@ import express, { type Request, type Response } from 'express';
 import { footerText } from '../../analyses/report.ts';
 import { OptionError } from '../../analyses/types.ts';
 import { commandCatalog } from '../../commands/catalog.ts';
+import { presentModels } from '../../queue/model-presence.ts';
 import { createDispatcher, type Dispatcher } from '../../commands/dispatch.ts';
 import { CommandTextError, parseSlackText } from '../../commands/slack-text.ts';
 import { SLACK_COMMAND } from '../../commands/usage.ts';
@@ -93,8 +94,10 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
   app.use(express.json({ limit: '16kb' }));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
 
-  app.get('/api/catalog', (_req, res) => {
-    res.json({ commands: commandCatalog() });
+  app.get('/api/catalog', async (_req, res) => {
+    // Models the workers have downloaded, so the model option's suggestions can mark them.
+    const models = [...await presentModels(rt).catch(() => new Set<string>())];
+    res.json({ commands: commandCatalog(), modelsPresent: models });
   });
 
   app.post('/api/command', async (req: Request, res: Response) => {

@@ -260,6 +260,8 @@ logEl.addEventListener('click', (ev) => {
 // ── Autocomplete from the command catalog ────────────────────────────────────────────────────
 
 let catalog = [];
+// Models some worker has downloaded (a named model that is not fails at once).
+let modelsPresent = new Set();
 let items = [];
 let selected = -1;
 let navigated = false;
@@ -322,7 +324,12 @@ function suggestionsFor(text, caret) {
   const values = option.choices ?? (option.type === 'boolean' ? ['true', 'false'] : []);
   const prefix = current.text.slice(colon + 1).replace(/^["']/, '').toLowerCase();
   return values.filter((v) => String(v).toLowerCase().startsWith(prefix))
-    .map((v) => ({ label: String(v), hint: String(v) === String(option.default) ? 'default' : option.description, insert: `${name}:${v} `, from: current.start }));
+    .map((v) => ({ label: String(v), hint: valueHint(option, v), insert: `${name}:${v} `, from: current.start }));
+}
+
+function valueHint(option, v) {
+  if (option.name === 'model') return modelsPresent.has(String(v)) ? '✓ downloaded' : `✗ not downloaded: npx lab models pull ${v}`;
+  return String(v) === String(option.default) ? 'default' : option.description;
 }
 
 function renderSuggestions() {
@@ -393,7 +400,9 @@ input.addEventListener('keydown', (ev) => {
 
 async function loadCatalog() {
   const res = await fetch('/api/catalog');
-  catalog = (await res.json()).commands;
+  const body = await res.json();
+  catalog = body.commands;
+  modelsPresent = new Set(body.modelsPresent ?? []);
   const pick = ['help', 'correlation', 'fourier', 'attention', 'tokens', 'digest'];
   const examples = pick.map((n) => catalog.find((c) => c.name === n)).filter(Boolean)
     .map((c) => (c.name === 'digest' ? '/digest preview' : c.name === 'attention' ? '/attention layer:2' : c.example));
