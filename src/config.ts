@@ -39,8 +39,12 @@ const EnvSchema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('lab'),
   /** How long a finished result stays cached, in seconds (0 turns the cache off). */
   CACHE_TTL_S: z.coerce.number().int().min(0).default(86_400),
-  /** Per-user rate limit: at most RATE_LIMIT_COUNT analyses per RATE_LIMIT_WINDOW_S seconds. */
-  RATE_LIMIT_COUNT: z.coerce.number().int().min(1).default(6),
+  /**
+   * Per-user rate limit: at most RATE_LIMIT_COUNT analyses per RATE_LIMIT_WINDOW_S seconds. 10 a
+   * minute lets one person try each of the ~20 commands once in about two minutes; jobs that fail,
+   * are rejected or cancelled give their slot back.
+   */
+  RATE_LIMIT_COUNT: z.coerce.number().int().min(1).default(10),
   RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
   /** Per-channel cap on unfinished (waiting or running) analyses. */
   CHANNEL_MAX_JOBS: z.coerce.number().int().min(1).default(3),

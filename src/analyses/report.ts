@@ -12,6 +12,7 @@ export function footerText(r: AnalysisResult): string {
   if (r.model) parts.push(`model ${r.model.name}${r.model.tinyRandom ? ' (tiny random)' : ''}`);
   if (r.seed !== null) parts.push(`seed ${r.seed}`);
   parts.push(`${(r.timings.totalMs / 1000).toFixed(2)} s`);
+  if (r.cachedAt !== undefined) parts.push(`from the cache (computed ${new Date(r.cachedAt).toISOString().slice(0, 16).replace('T', ' ')} UTC)`);
   return parts.join(' · ');
 }
 

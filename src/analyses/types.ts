@@ -65,6 +65,8 @@ export interface AnalysisResult {
   timings: { computeMs: number; renderMs: number; totalMs: number };
   figures: Figure[];
   data: Record<string, unknown>;
+  /** Set when this result was served from the cache: when it was first computed (epoch ms). */
+  cachedAt?: number;
 }
 
 /** Bad user input: names the option and the limit. Shown to users as is. */

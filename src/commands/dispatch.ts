@@ -15,7 +15,7 @@ import { OptionError } from '../analyses/types.ts';
 import { parseOptions } from '../analyses/options.ts';
 import type { Deliverer, TextReply } from '../chat/types.ts';
 import { AdmissionControl } from '../queue/admission.ts';
-import { ResultCache } from '../queue/cache.ts';
+import { cacheable, ResultCache } from '../queue/cache.ts';
 import { AnalysisJobSchema, type AnalysisJob, type ReplyTarget, type Requester } from '../queue/jobs.ts';
 import { recordUserJob } from '../queue/job-status.ts';
 import { cacheIdentity } from '../queue/processor.ts';
@@ -106,7 +106,7 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     });
     const jobId = jobIdFor(req.requestId);
     try {
-      const hit = await cache.has(cacheIdentity(data, analysis, rt.settings.defaultModel));
+      const hit = cacheable(analysis, data.options) && (await cache.has(cacheIdentity(data, analysis, rt.settings.defaultModel)));
       const kind: QueueKind = hit ? 'cached' : analysis.usesModel ? 'model' : 'light';
       const queue = rt.queues[kind];
       const position = hit ? 0 : (await queue.getJobCountByTypes('wait', 'prioritized')) + 1;

@@ -75,4 +75,12 @@ export class AdmissionControl {
   async release(requestId: string, target: ReplyTarget): Promise<void> {
     await this.rt.redis.zrem(this.channelKey(target), requestId);
   }
+
+  /**
+   * Give the user's rate-limit slot back too: a job that failed, was rejected or was cancelled
+   * produced nothing, so it should not stop its user from trying again.
+   */
+  async refund(requestId: string, requester: Requester, target: ReplyTarget): Promise<void> {
+    await this.rt.redis.multi().zrem(this.channelKey(target), requestId).zrem(this.userKey(requester), requestId).exec();
+  }
 }

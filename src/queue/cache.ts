@@ -2,17 +2,16 @@
 // gets it at once. The key is computed from the *validated* options (defaults filled in) so that
 // `/fourier` and `/fourier srate:1000` share an entry.
 //
-// Seeds: runAnalysis draws a fresh random seed when the user gives none. We key such a request by
-// its options *before* the seed is drawn ("no seed given"), so re-running the bare command hits
-// the cache and shows the same figures with the same reported seed — which is what a study group
-// expects. The result is also stored under its explicit seed, so `seed:<that seed>` hits too.
+// Seeds: runAnalysis draws a fresh random seed when the user gives none, and a user who runs the
+// bare command again expects new samples: such a request never hits the cache. Its result is
+// stored under the seed it drew, so `seed:<that seed>` (what a study group shares) hits.
 import { createHash } from 'node:crypto';
 import type { AnalysisResult } from '../analyses/types.ts';
 import { decodeResult, encodeResult } from './result-codec.ts';
 import type { QueueRuntime } from './runtime.ts';
 
 /** Bump when the stored result format or the analyses' output changes meaning. */
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export interface CacheIdentity {
   analysis: string;
@@ -34,6 +33,15 @@ export function canonicalJson(value: unknown): string {
 export function cacheKeyOf(id: CacheIdentity): string {
   const text = canonicalJson({ v: CACHE_FORMAT, analysis: id.analysis, options: id.options, model: id.model });
   return createHash('sha256').update(text).digest('hex').slice(0, 40);
+}
+
+/**
+ * Whether a request may be answered from the cache: a run with no seed draws a fresh one, so a
+ * user who asks again without a seed expects new samples, never a stored result. Deterministic
+ * analyses (no seed option) and explicit seeds are cacheable.
+ */
+export function cacheable(analysis: { options: { shape: object } }, options: Record<string, unknown>): boolean {
+  return !('seed' in analysis.options.shape) || options.seed !== undefined;
 }
 
 export class ResultCache {
@@ -64,17 +72,20 @@ export class ResultCache {
       if (!png) return null; // partially expired or damaged: treat as a miss
       pngs.push(png);
     }
-    return decodeResult({ json: json.toString('utf8'), pngs });
+    const at = Number(fields.at?.toString() ?? NaN);
+    return { ...decodeResult({ json: json.toString('utf8'), pngs }), ...(Number.isFinite(at) ? { cachedAt: at } : {}) };
   }
 
-  /** Store under the request's identity and, when a seed was drawn, under the explicit seed too. */
-  async put(id: CacheIdentity, result: AnalysisResult): Promise<void> {
+  /**
+   * Store a result. A run whose seed was drawn (the user gave none) is stored only under that
+   * seed, so `seed:<it>` reproduces it; the bare request never hits (see cacheable).
+   */
+  async put(id: CacheIdentity, result: AnalysisResult, now = Date.now()): Promise<void> {
     if (!this.enabled) return;
     const { json, pngs } = encodeResult(result);
-    const fields: Record<string, string | Buffer> = { json, count: String(pngs.length) };
+    const fields: Record<string, string | Buffer> = { json, count: String(pngs.length), at: String(now) };
     pngs.forEach((png, i) => (fields[`png:${i}`] = png));
-    const ids = [id];
-    if (result.seed !== null && id.options.seed === undefined) ids.push({ ...id, options: { ...id.options, seed: result.seed } });
+    const ids = id.options.seed === undefined && result.seed !== null ? [{ ...id, options: { ...id.options, seed: result.seed } }] : [id];
     const tx = this.rt.redis.multi();
     for (const x of ids) {
       const k = this.redisKey(cacheKeyOf(x));

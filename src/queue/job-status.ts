@@ -168,7 +168,7 @@ export async function cancelUserJob(
   if (current.state === 'waiting' || current.state === 'retrying') {
     try {
       await job.remove();
-      await new AdmissionControl(rt).release(data.requestId, data.target);
+      await new AdmissionControl(rt).refund(data.requestId, data.requester, data.target);
       await new DeliveryLedger(rt).deliverOnce(data.requestId, () => notify(data.target, CANCELLED_TEXT)).catch(() => 'unknown');
       return { kind: 'removed', message: `Cancelled job \`${current.shortId}\` (/${ref.analysis}) before it started.`, view: current };
     } catch {

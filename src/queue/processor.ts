@@ -6,7 +6,7 @@ import type { Analysis, AnalysisResult } from '../analyses/types.ts';
 import type { Deliverer } from '../chat/types.ts';
 import { AdmissionControl } from './admission.ts';
 import { JobCancelledError, JobTimeoutError, type RunHooks, type ThreadJob } from './analysis-thread.ts';
-import { ResultCache, type CacheIdentity } from './cache.ts';
+import { cacheable, ResultCache, type CacheIdentity } from './cache.ts';
 import { DeliveryLedger, type DeliveryOutcome } from './delivery-ledger.ts';
 import { AnalysisJobSchema, type AnalysisJob, type ReplyTarget } from './jobs.ts';
 import { CANCELLED_TEXT, cancelKey, type JobOutcome, type JobProgressData } from './job-status.ts';
@@ -65,7 +65,9 @@ export function createProcessor(deps: ProcessorDeps) {
     /** The final message, at most once per request; the channel slot is freed with it. */
     const finish = async (status: JobOutcome['status'], post: () => Promise<void>, extra: Partial<JobOutcome> = {}): Promise<JobOutcome> => {
       const delivery: DeliveryOutcome = await ledger.deliverOnce(data.requestId, post);
-      await admission.release(data.requestId, data.target);
+      // Only a delivered result counts against the user's rate limit.
+      if (status === 'delivered') await admission.release(data.requestId, data.target);
+      else await admission.refund(data.requestId, data.requester, data.target);
       if (delivery === 'unknown') log.warn(jlog, 'an earlier attempt claimed delivery and never confirmed it; not posting again');
       const outcome: JobOutcome['status'] = delivery === 'delivered' ? status : delivery === 'already-delivered' ? 'already-delivered' : 'delivery-unknown';
       return { status: outcome, ...extra };
@@ -95,7 +97,7 @@ export function createProcessor(deps: ProcessorDeps) {
       (err) => log.warn({ ...jlog, err }, 'progress update failed'),
     );
 
-    let result: AnalysisResult | null = await cache.get(identity);
+    let result: AnalysisResult | null = cacheable(analysis, data.options) ? await cache.get(identity) : null;
     const cached = result !== null;
     try {
       if (!result) {
@@ -176,7 +178,7 @@ export function watchFinalFailures(worker: Worker<AnalysisJob>, deps: Pick<Proce
         ? `Sorry — /${data.analysis} could not finish: the workers running it stopped before it was done. Try again, perhaps with smaller options.`
         : finalErrorText(data.analysis, err);
       const delivery = await ledger.deliverOnce(data.requestId, () => deps.deliverers(data.target).deliverError(data.target, text));
-      await admission.release(data.requestId, data.target);
+      await admission.refund(data.requestId, data.requester, data.target);
       if (delivery === 'delivered') deps.log.warn({ jobId: job.id, requestId: data.requestId, reason: err.message }, 'job failed outside the processor; the user was told');
     })().catch((e: unknown) => deps.log.error({ err: e, jobId: job.id }, 'could not report a failed job'));
   });

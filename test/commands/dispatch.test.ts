@@ -99,13 +99,17 @@ test('GPT-2 commands go to the model queue; only a model the user named travels 
 
 test('a cached result goes to the cache-hit queue at position 0', async () => {
   const cache = new ResultCache(rt);
-  await cache.put({ analysis: 'correlation', options: { pop_r: [-0.7, 0, 0.7], n: 50, sweep_n: 500, sweep_steps: 100, offset: -10 }, model: null }, {
+  await cache.put({ analysis: 'correlation', options: { pop_r: [-0.7, 0, 0.7], n: 50, sweep_n: 500, sweep_steps: 100, offset: -10, seed: 3 }, model: null }, {
     analysis: 'correlation', title: 't', explanation: 'e', postUrl: 'u', notebookUrl: 'n', model: null, seed: 3, options: {},
     timings: { computeMs: 0, renderMs: 0, totalMs: 0 }, figures: [], data: {},
   });
-  const out = await dispatcher.handle(req('correlation', { n: '50' }, 'cy', 'tab-4'));
+  const out = await dispatcher.handle(req('correlation', { n: '50', seed: '3' }, 'cy', 'tab-4'));
   assert.ok(out.kind === 'queued' && out.position === 0);
   assert.ok(await rt.queues.cached.getJob(out.jobId));
+  // Without a seed the user expects fresh samples: never the cache.
+  const fresh = await dispatcher.handle(req('correlation', { n: '50' }, 'cy', 'tab-4b'));
+  assert.ok(fresh.kind === 'queued' && fresh.position > 0);
+  assert.ok(await rt.queues.light.getJob(fresh.jobId));
 });
 
 test('rate limit per user and cap per channel: friendly errors, no job', async () => {

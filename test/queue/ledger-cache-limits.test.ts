@@ -1,11 +1,13 @@
 // The Redis-backed pieces a worker and the dispatcher share: delivery ledger, result cache,
 // admission (rate limit + channel cap) and the web deliverer's stream — against a real Redis.
 import assert from 'node:assert/strict';
+import { getAnalysis } from '../../src/analyses/index.ts';
+import { footerText } from '../../src/analyses/report.ts';
 import { after, before, test } from 'node:test';
 import type { AnalysisResult } from '../../src/analyses/types.ts';
 import { createWebDeliverer, readWebEvents } from '../../src/chat/web/deliver.ts';
 import { AdmissionControl, channelOf } from '../../src/queue/admission.ts';
-import { ResultCache, cacheKeyOf, canonicalJson } from '../../src/queue/cache.ts';
+import { ResultCache, cacheable, cacheKeyOf, canonicalJson } from '../../src/queue/cache.ts';
 import { DeliveryLedger } from '../../src/queue/delivery-ledger.ts';
 import type { ReplyTarget, Requester } from '../../src/queue/jobs.ts';
 import type { QueueRuntime } from '../../src/queue/runtime.ts';
@@ -77,21 +79,33 @@ test('cache: a result comes back byte-identical with its PNGs, under a TTL', asy
   const r = result(null);
   await cache.put(id, r);
   assert.equal(await cache.has(id), true);
-  const back = await cache.get(id);
-  assert.ok(back);
+  const stored = await cache.get(id);
+  assert.ok(stored);
+  const { cachedAt, ...back } = stored;
+  assert.ok(cachedAt !== undefined && Math.abs(cachedAt - Date.now()) < 60_000);
   assert.deepEqual({ ...back, figures: back.figures.map((f) => ({ ...f, png: f.png.toString('base64') })) },
     { ...r, figures: r.figures.map((f) => ({ ...f, png: f.png.toString('base64') })) });
   const ttl = await rt.redis.ttl(rt.key('cache', cacheKeyOf(id)));
   assert.ok(ttl > 590 && ttl <= 600, `ttl ${ttl}`);
 });
 
-test('cache: a run without a seed answers both the bare command and its explicit seed', async () => {
+test('cache: a run without a seed is stored under the seed it drew, never under the bare command', async () => {
   const cache = new ResultCache(rt);
   const bare = { analysis: 'correlation', options: { n: 90 }, model: null };
-  await cache.put(bare, result(12345));
-  assert.equal((await cache.get(bare))?.seed, 12345);
-  assert.equal((await cache.get({ ...bare, options: { n: 90, seed: 12345 } }))?.seed, 12345);
+  await cache.put(bare, result(12345), Date.UTC(2026, 11, 7, 21, 5));
+  assert.equal(await cache.get(bare), null);
+  const again = await cache.get({ ...bare, options: { n: 90, seed: 12345 } });
+  assert.equal(again?.seed, 12345);
+  // Served from the cache, it says so, with when it was computed.
+  assert.equal(again?.cachedAt, Date.UTC(2026, 11, 7, 21, 5));
+  assert.match(footerText(again!), /from the cache \(computed 2026-12-07 21:05 UTC\)$/);
   assert.equal(await cache.get({ ...bare, options: { n: 90, seed: 1 } }), null);
+});
+
+test('cacheable: analyses without a seed option, and explicit seeds; a bare randomized request never', () => {
+  assert.equal(cacheable(getAnalysis('fourier'), { srate: 1000 }), true);
+  assert.equal(cacheable(getAnalysis('correlation'), { n: 90 }), false);
+  assert.equal(cacheable(getAnalysis('correlation'), { n: 90, seed: 3 }), true);
 });
 
 test('cache: CACHE_TTL_S=0 turns it off', async () => {
@@ -141,6 +155,16 @@ test('admission: at most CHANNEL_MAX_JOBS unfinished jobs per channel, freed on 
   assert.deepEqual(await adm.admit('ch-4', { platform: 'slack', userId: 'U4' }, { ...chan, channelId: 'C2' }), { ok: true });
   await adm.release('ch-1', chan);
   assert.deepEqual(await adm.admit('ch-3', { platform: 'slack', userId: 'U3' }, chan), { ok: true });
+});
+
+test('admission: a job that failed gives its user the rate-limit slot back', async () => {
+  const carol: Requester = { platform: 'web', userId: 'carol' };
+  const adm = new AdmissionControl(rt);
+  for (let i = 0; i < 3; i++) assert.deepEqual(await adm.admit(`refund-${i}`, carol, web(`r${i}`)), { ok: true });
+  assert.equal((await adm.admit('refund-3', carol, web('r3'))).ok, false);
+  await adm.refund('refund-0', carol, web('r0'));
+  assert.equal(await rt.redis.zscore(rt.key('channel-jobs', 'web:r0'), 'refund-0'), null, 'the channel slot is freed too');
+  assert.deepEqual(await adm.admit('refund-3', carol, web('r3')), { ok: true });
 });
 
 test('web deliverer: progress, result with PNGs and errors arrive in order on the session stream', async () => {

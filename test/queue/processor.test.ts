@@ -2,12 +2,14 @@
 // analysis thread and a recording deliverer): retries with backoff, one final message whatever
 // fails, bad input not retried, fallback-model results not cached, expired cache hits forwarded.
 import assert from 'node:assert/strict';
+import { z } from 'zod';
 import { ModelNotDownloadedError } from '../../models/registry.ts';
 import { afterEach, beforeEach, test } from 'node:test';
 import { Worker } from 'bullmq';
 import { OptionError, type Analysis, type AnalysisResult } from '../../src/analyses/types.ts';
 import type { Deliverer } from '../../src/chat/types.ts';
 import type { RunHooks, ThreadJob } from '../../src/queue/analysis-thread.ts';
+import { AdmissionControl } from '../../src/queue/admission.ts';
 import { ResultCache } from '../../src/queue/cache.ts';
 import type { AnalysisJob } from '../../src/queue/jobs.ts';
 import type { JobOutcome } from '../../src/queue/job-status.ts';
@@ -16,8 +18,9 @@ import { bullConnection, queueName, type QueueKind, type QueueRuntime } from '..
 import { dropRuntime, testRuntime, waitFor } from './support.ts';
 
 const quiet = { info() {}, warn() {}, error() {} };
-const light = { id: 'fourier', usesModel: false } as Analysis;
-const model = { id: 'heatmap', usesModel: true } as Analysis;
+// Stand-ins with what the processor reads: the id, the queue, and whether a seed is drawn (none).
+const light = { id: 'fourier', usesModel: false, options: z.object({}) } as unknown as Analysis;
+const model = { id: 'heatmap', usesModel: true, options: z.object({}) } as unknown as Analysis;
 
 let rt: QueueRuntime;
 let workers: Worker[];
@@ -100,9 +103,12 @@ test('an analysis that keeps failing: retried with backoff, then one plain-words
     runs++;
     throw new Error('onnxruntime: out of memory');
   });
+  await new AdmissionControl(rt).admit('p2', { platform: 'web', userId: 'u' }, { platform: 'web', sessionId: 'p2' });
   await rt.queues.light.add('fourier', jobData('p2'), { jobId: 'r-p2' });
   const job = await finished('light', 'r-p2');
   assert.equal(await job.getState(), 'failed');
+  // Nothing came of it, so the user's rate-limit slot is given back.
+  await waitFor(async () => (await rt.redis.zscore(rt.key('rate', 'web', 'u'), 'p2')) === null, 5_000, 'the rate slot to be refunded');
   assert.equal(runs, 3);
   assert.deepEqual(posts.filter((p) => p.kind !== 'progress'), [{ kind: 'error', text: 'Sorry — /fourier failed: onnxruntime: out of memory' }]);
   assert.equal(await rt.redis.zcard(rt.key('channel-jobs', 'web:p2')), 0);
