@@ -24,6 +24,8 @@ export interface BookText {
   source: 'corpus' | 'cache' | 'download' | 'url' | 'file';
   /** SHA-256 of the normalised text (keys the count cache). */
   sha256: string;
+  /** What normalisation removed: a leading byte-order mark, and the CRs of CRLF line ends. */
+  stripped: { bom: boolean; carriageReturns: number };
 }
 
 /** A problem the user fixes by choosing other input (unknown book, empty or oversized text). */
@@ -140,7 +142,9 @@ export async function loadTextFile(file: string, opts: SourceOptions = {}): Prom
 }
 
 function makeBookText(id: number | null, bytes: Buffer, source: BookText['source'], fallbackTitle: string): BookText {
-  const text = normalizeText(new TextDecoder('utf-8').decode(bytes));
+  const raw = new TextDecoder('utf-8', { ignoreBOM: true }).decode(bytes);
+  const text = normalizeText(raw);
+  const stripped = { bom: raw.charCodeAt(0) === 0xfeff, carriageReturns: raw.length - text.length - (raw.charCodeAt(0) === 0xfeff ? 1 : 0) };
   if (!text.trim()) throw new TextSourceError(`${id !== null ? `book ${id}` : 'the text'} is empty`);
   if (text.includes('\u0000')) throw new TextSourceError(`${id !== null ? `book ${id}` : 'the file'} is not plain text (it contains NUL bytes)`);
   return {
@@ -149,6 +153,7 @@ function makeBookText(id: number | null, bytes: Buffer, source: BookText['source
     text,
     source,
     sha256: createHash('sha256').update(text).digest('hex'),
+    stripped,
   };
 }
 

@@ -14,6 +14,7 @@ import { theme } from '../render/theme.ts';
 import { encodeText, logitsRow, ordinal, predictingPosition, singleToken, tokenTexts, wordForm } from './lib/llm-input.ts';
 import { argmax, formatPercent, logSoftmax, logSumExp, rankOf, softmax, topK } from './lib/probability.ts';
 import { renderTableFigure } from '../render/table.ts';
+import { quoted } from './lib/literal.ts';
 import { vocabCurveChart, vocabDotsChart } from './lib/vocab-charts.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
 
@@ -285,10 +286,10 @@ function explain(d: LogitsData, opts: Opts): string {
     ? 'Try `/logits temperature:0.5 top_k:20` for tamer samples, or `temperature:2` for wilder ones.'
     : `Try \`/logits word:tea margin:${Math.max(1, opts.margin / 2)}\` to boost a different word by less.`;
   return [
-    `At the ${ordinal(d.position + 1)} token of the text, ${d.model} scores all ${d.positionLogits.length} tokens; the one that actually came next, ${q(d.nextToken)}, ranks ${d.nextRank + 1} with probability ${pct(d.positionSoftmax[d.nextId])} after softmax, and log-softmax shows the same ranking as a shifted copy of the logits.`,
-    `After ${q(opts.prompt)} the top prediction is ${q(top.token)} (${pct(top.prob)}), and ${q(d.word)} ranks ${d.wordRank + 1} (${pct(d.wordProb)}).`,
-    `Greedy decoding continues ${q(greedy.text)}; the samples differ because each draws from the softmax.`,
-    `Boosting ${q(d.word)}'s logit to the maximum + ${opts.margin} raises its probability to ${pct(d.boostedProbs[d.wordId])}, and the generation becomes ${q(boosted.text)}.`,
+    `At the ${ordinal(d.position + 1)} token of the text, ${d.model} scores all ${d.positionLogits.length} tokens; the one that actually came next, ${quoted(d.nextToken)}, ranks ${d.nextRank + 1} with probability ${pct(d.positionSoftmax[d.nextId])} after softmax, and log-softmax shows the same ranking as a shifted copy of the logits.`,
+    `After ${quoted(opts.prompt)} the top prediction is ${quoted(top.token)} (${pct(top.prob)}), and ${quoted(d.word)} ranks ${d.wordRank + 1} (${pct(d.wordProb)}).`,
+    `Greedy decoding continues ${quoted(greedy.text)}; the samples differ because each draws from the softmax.`,
+    `Boosting ${quoted(d.word)}'s logit to the maximum + ${opts.margin} raises its probability to ${pct(d.boostedProbs[d.wordId])}, and the generation becomes ${quoted(boosted.text)}.`,
     tryNext,
   ].join(' ');
 }

@@ -1,8 +1,9 @@
 // The text of a result as chat shows it, and the JSON written next to the figures.
+import { escapeMarkdown, plainText, renderLiterals } from './lib/literal.ts';
 import type { AnalysisResult } from './types.ts';
 
 export function resultMarkdown(r: AnalysisResult): string {
-  const lines = [`## ${r.title}`, '', r.explanation, '', `📖 [Read the post](${r.postUrl}) · 📓 [Notebook](${r.notebookUrl})`, '', footerText(r)];
+  const lines = [`## ${r.title}`, '', renderLiterals(r.explanation, escapeMarkdown), '', `📖 [Read the post](${r.postUrl}) · 📓 [Notebook](${r.notebookUrl})`, '', footerText(r)];
   return lines.join('\n');
 }
 
@@ -19,5 +20,5 @@ export function footerText(r: AnalysisResult): string {
 /** result.json: everything but the PNG bytes, which are written as files. */
 export function resultJson(r: AnalysisResult): string {
   const { figures, ...rest } = r;
-  return JSON.stringify({ ...rest, figures: figures.map((f) => ({ name: f.name, file: `${f.name}.png`, title: f.title, alt: f.alt })) }, null, 2);
+  return JSON.stringify({ ...rest, explanation: plainText(rest.explanation), figures: figures.map((f) => ({ name: f.name, file: `${f.name}.png`, title: f.title, alt: f.alt })) }, null, 2);
 }

@@ -6,6 +6,7 @@ import { notebookUrl } from '../catalog/posts.ts';
 import { getEngine, resolveEngineModel } from '../llm/provider.ts';
 import type { Engine } from '../llm/types.ts';
 import { stampFigure } from '../render/stamp.ts';
+import { plainText } from './lib/literal.ts';
 import { parseOptions } from './options.ts';
 import type { Analysis, AnalysisContext, AnalysisResult } from './types.ts';
 
@@ -57,7 +58,8 @@ export async function runAnalysis(
   const data = await analysis.compute(opts as never, ctx);
   const t1 = performance.now();
   ctx.progress('rendering figures');
-  let figures = await analysis.render(data, opts as never);
+  // Alt text and titles are plain text everywhere (no Markdown): drop the literal marks.
+  let figures = (await analysis.render(data, opts as never)).map((f) => ({ ...f, title: plainText(f.title), alt: plainText(f.alt) }));
   const tiny = engine?.isTinyRandom ?? false;
   if (tiny) figures = await Promise.all(figures.map(async (f) => (f.fromModel === false ? f : { ...f, png: await stampFigure(f.png, 'tiny random model — not trained GPT-2') })));
   const t2 = performance.now();

@@ -21,6 +21,7 @@ import {
 } from './gutenberg.ts';
 import { cachedBookCounts, TOKENIZER } from './lib/book-counts.ts';
 import { fixed, grouped } from './lib/format.ts';
+import { literal, quoted } from './lib/literal.ts';
 import { lineLegendSwatches } from './lib/chart-tweaks.ts';
 import { fitZipf, thinCurve, type ZipfFit } from './lib/rank-frequency.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
@@ -80,6 +81,8 @@ export interface ZipfData {
   book: BookSummary & {
     topChars: { char: string; count: number }[];
     topTokens: { id: number; text: string; count: number }[];
+    /** What was removed before counting (a BOM, the CRs of CRLF line ends). */
+    stripped: BookText['stripped'];
   };
   /** The overlay's books, then the analysed text when it is not one of them (empty when overlay is off). */
   books: BookSummary[];
@@ -156,6 +159,7 @@ export async function computeZipf(opts: ZipfOptions, ctx: AnalysisContext): Prom
     ...main.summary,
     topChars: main.counts.chars.slice(0, TOP_LABELLED).map(([char, count]) => ({ char, count })),
     topTokens: main.counts.tokens.slice(0, TOP_LABELLED).map(([id, count]) => ({ id, text: decode([id]), count })),
+    stripped: mainText.stripped,
   };
 
   const books: BookSummary[] = [];
@@ -179,12 +183,21 @@ export async function computeZipf(opts: ZipfOptions, ctx: AnalysisContext): Prom
 
 const exponent = (fit: ZipfFit | null) => (fit ? fixed(fit.exponent, 2) : 'n/a');
 
+/** The rank-10 token against the most common one, from the counts themselves (and the fit's prediction). */
+function rankTenText(b: ZipfData['book']): string {
+  const first = b.topTokens[0];
+  const tenth = b.topTokens[9];
+  if (!first || !tenth || !b.tokenFit) return '';
+  const ratio = first.count / tenth.count;
+  return ` The most common token, ${quoted(first.text)}, appears ${grouped(first.count)} times and the one at rank 10, ${quoted(tenth.text)}, ${grouped(tenth.count)} times: ${fixed(ratio, 1)}× fewer, where the fitted line predicts 10^s = ${fixed(10 ** b.tokenFit.exponent, 1)}×.`;
+}
+
 export function explainZipf(d: ZipfData): string {
   const b = d.book;
   const parts = [
-    `${b.label} has ${grouped(b.numChars)} characters (${grouped(b.uniqueChars)} distinct) and ${grouped(b.numTokens)} GPT-4 tokens (${grouped(b.uniqueTokens)} distinct).`,
+    `${literal(b.label)} has ${grouped(b.numChars)} characters (${grouped(b.uniqueChars)} distinct) and ${grouped(b.numTokens)} GPT-4 tokens (${grouped(b.uniqueTokens)} distinct).`,
     b.tokenFit
-      ? `Sorted by frequency, token counts fall on a nearly straight line in log–log axes — Zipf's law — with exponent s = ${exponent(b.tokenFit)} (R² ${fixed(b.tokenFit.r2, 3)}): the token at rank 10 is about ${fixed(10 ** b.tokenFit.exponent, 0)} times rarer than the most common one ("${visibleText(b.topTokens[0]?.text ?? '')}").`
+      ? `Sorted by frequency, token counts fall on a nearly straight line in log–log axes — Zipf's law — with exponent s = ${exponent(b.tokenFit)} (R² ${fixed(b.tokenFit.r2, 3)}).${rankTenText(b)}`
       : 'The text is too short for a meaningful Zipf fit: try a longer one.',
     `Characters bend away from a straight line much sooner: a handful (${b.topChars.slice(0, 5).map((c) => visibleText(c.char)).join(' ')}) dominate and the rest drop off steeply.`,
   ];
@@ -194,6 +207,10 @@ export function explainZipf(d: ZipfData): string {
     const lo = sorted[0]!;
     const hi = sorted[sorted.length - 1]!;
     parts.push(`Across the ${fitted.length} books the token exponents only range from ${exponent(lo.tokenFit)} (${lo.label}) to ${exponent(hi.tokenFit)} (${hi.label}): very different authors, strikingly similar statistics.`);
+  }
+  if (b.stripped.bom || b.stripped.carriageReturns > 0) {
+    const what = [b.stripped.bom ? 'the byte-order mark at its start' : '', b.stripped.carriageReturns > 0 ? `${grouped(b.stripped.carriageReturns)} carriage return${b.stripped.carriageReturns === 1 ? '' : 's'} (Windows CRLF line ends became LF)` : ''].filter(Boolean);
+    parts.push(`Before counting, ${what.join(' and ')} ${what.length > 1 ? 'were' : 'was'} removed, so every copy of a book counts the same.`);
   }
   const isPride = b.id === 1342 || /Pride and Prejudice/i.test(b.title);
   const other = isPride ? '`/zipf book:1661` (The Adventures of Sherlock Holmes)' : '`/zipf book:1342` (Pride and Prejudice)';

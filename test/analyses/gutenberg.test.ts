@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { config } from '../../src/config.ts';
+import { config, repoRoot } from '../../src/config.ts';
 import {
   gutenbergBody,
   gutenbergTitle,
@@ -125,6 +125,13 @@ describe('books by Gutenberg ID', () => {
       assert.equal(book.id, id);
       assert.ok(!book.text.startsWith('\uFEFF') && !book.text.includes('\r\n'), String(id));
     }
+  });
+
+  test('the corpus is in the repository (data/gutenberg), and loading says what normalisation removed', async () => {
+    assert.equal(path.relative(repoRoot, config.CORPUS_DIR), path.join('data', 'gutenberg'));
+    // pg76 as Gutenberg serves it: a BOM and 12,350 CRLF line ends (counted with Python's str.count).
+    assert.deepEqual((await loadGutenbergBook(76)).stripped, { bom: true, carriageReturns: 12350 });
+    assert.deepEqual((await loadGutenbergBook(1513)).stripped, { bom: false, carriageReturns: 0 });
   });
 
   test('a book not in the corpus is downloaded once, normalised, and then read from the cache', async () => {

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { plainText } from '../../src/analyses/lib/literal.ts';
 import { after, before, describe, test } from 'node:test';
 import { logitsAnalysis, type LogitsData } from '../../src/analyses/logits.ts';
 import { argmax, logSoftmax, logSumExp, minMaxScale, rankOf, softmax, topK } from '../../src/analyses/lib/probability.ts';
@@ -128,7 +129,7 @@ describe('/logits', () => {
     const data = logitsAnalysis.figureData(d, o);
     assert.deepEqual(Object.keys(data), figures.map((f) => f.name));
     assert.doesNotThrow(() => JSON.stringify(data));
-    const text = logitsAnalysis.explain(d, o);
+    const text = plainText(logitsAnalysis.explain(d, o));
     assert.match(text, /" coffee" ranks \d+/);
     assert.match(text, /Try `\/logits/);
   });

@@ -1,5 +1,6 @@
 // Discord message bodies for results, progress, errors and text replies. Pure: no network.
 import type { APIEmbed, RawFile, RESTPatchAPIWebhookWithTokenMessageJSONBody } from 'discord.js';
+import { escapeMarkdown, renderLiterals } from '../../analyses/lib/literal.ts';
 import { footerText } from '../../analyses/report.ts';
 import type { AnalysisResult } from '../../analyses/types.ts';
 import type { TextReply } from '../types.ts';
@@ -48,7 +49,8 @@ export function resultMessage(result: AnalysisResult, attachmentLimit = DEFAULT_
   const embed: APIEmbed = {
     title: truncate(result.title, EMBED_TITLE_MAX),
     url: result.postUrl,
-    description: `${truncate(result.explanation, room)}\n\n${tail}`,
+    // The user's own text (prompts, words, file names) shows literally, never as Markdown.
+    description: `${renderLiterals(truncate(result.explanation, room), escapeMarkdown)}\n\n${tail}`,
     footer: { text: truncate(footerText(result), EMBED_FOOTER_MAX) },
     color: ACCENT,
   };

@@ -1,6 +1,7 @@
 // Text for Slack: escape what users wrote, then turn our Markdown into Slack's mrkdwn.
 // Slack reads `<...>` as mentions and links (<!channel>, <@U123>, <https://x|y>); escaping
 // &, < and > is what Slack documents to make text inert.
+import { codeSafe, renderLiterals } from '../../analyses/lib/literal.ts';
 import { footerText } from '../../analyses/report.ts';
 import type { AnalysisResult } from '../../analyses/types.ts';
 import type { TextReply } from '../types.ts';
@@ -19,10 +20,20 @@ export function slackLink(url: string, label: string): string {
  * typed can become a mention. Only http(s) links are rebuilt: `[x](!channel)` stays plain text.
  */
 export function markdownToMrkdwn(markdown: string): string {
-  return escapeSlackText(markdown)
+  return renderLiterals(markdown, slackLiteral, (part) => escapeSlackText(part)
     .replace(/^#{1,6}\s+(.+)$/gm, '*$1*')
     .replace(/\*\*(.+?)\*\*/g, '*$1*')
-    .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_m, label: string, url: string) => `<${url}|${label.replace(/\|/g, '¦')}>`);
+    .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_m, label: string, url: string) => `<${url}|${label.replace(/\|/g, '¦')}>`));
+}
+
+/**
+ * A user's text in mrkdwn: Slack has no escape for *, _ and ~, so a zero-width space after each
+ * keeps them from pairing up into formatting; a backtick becomes a look-alike so no code span
+ * opens or closes; & < > are escaped as everywhere.
+ */
+function slackLiteral(s: string, inCode: boolean): string {
+  const safe = escapeSlackText(codeSafe(s));
+  return inCode ? safe : safe.replace(/[*_~]/g, (c) => `${c}\u200B`);
 }
 
 /** Slack advises ≤ 4,000 characters for a message's text and cuts it off at 40,000. */

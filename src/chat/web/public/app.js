@@ -48,9 +48,18 @@ const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&l
  * safe HTML: everything is escaped first, and only http(s) links are rebuilt. Code that is a
  * command (`/attention layer:2`) becomes a button that puts it in the composer.
  */
+// A user's text arrives between U+E000 and U+E001 (src/analyses/lib/literal.ts): it is shown as
+// typed, so it is held out of the Markdown rules below and put back escaped at the end.
+const LITERAL = /\uE000([^\uE001]*)(?:\uE001|$)/g;
+
 function markdown(text) {
+  const literals = [];
+  const held = text.replace(/[\u0001\u0002]/g, '').replace(LITERAL, (_m, lit) => {
+    literals.push(escapeHtml(lit).replace(/`/g, '&#96;'));
+    return `\u0001${literals.length - 1}\u0002`;
+  });
   const codes = [];
-  let html = escapeHtml(text).replace(/`([^`\n]+)`/g, (_m, code) => {
+  let html = escapeHtml(held).replace(/`([^`\n]+)`/g, (_m, code) => {
     codes.push(code);
     return `\u0000${codes.length - 1}\u0000`;
   });
@@ -62,6 +71,7 @@ function markdown(text) {
     const code = codes[Number(i)];
     return code.startsWith('/') ? `<code class="runnable" role="button" tabindex="0" data-command="${code}">${code}</code>` : `<code>${code}</code>`;
   });
+  html = html.replace(/\u0001(\d+)\u0002/g, (_m, i) => literals[Number(i)]);
   return html.split(/\n{2,}/).map((p) => `<p>${p.replace(/\n/g, '<br>')}</p>`).join('');
 }
 
