@@ -1,13 +1,15 @@
 // /hidden — LLM breakdown 4/6: transformer outputs (hidden states). Hugging Face's
-// output_hidden_states for one text: one token's activations through the layers, how alike the
-// layers are for a token and the tokens are within a layer, and how much the prediction of the
-// next word leans on each block (scale its output by 0.8 and watch log P(" insect")).
+// output_hidden_states for one text ("A wise man once said: Penguins are cute."): one token's
+// activations through the layers, how alike the layers are for a token and the tokens are within
+// a layer; then, on a second text (Kafka's), how much the prediction of the next word leans on
+// each block (scale its output by 0.8 and watch log P(" insect")).
 import { z } from 'zod';
 import { findPost } from '../catalog/posts.ts';
 import type { Engine, Intervention } from '../llm/types.ts';
 import { renderChart } from '../render/chart.ts';
 import type { MatrixOptions } from '../render/image.ts';
 import { renderPanels } from '../render/panels.ts';
+import { quoted } from './lib/literal.ts';
 import { atPosition, cosineMatrix, evenlySpaced, squareRows, upperTriangle, variance } from './lib/activations.ts';
 import { hiddenStateLabels, layerEffectChart, layerStripChart, layerValueChart } from './lib/layer-charts.ts';
 import { encodeText, singleToken, wordForm } from './lib/llm-input.ts';
@@ -15,17 +17,22 @@ import { tokenPosition } from './lib/model-limits.ts';
 import { logSoftmax, topK } from './lib/probability.ts';
 import type { Analysis, AnalysisContext, Figure } from './types.ts';
 
-/** The notebook's sentence (Kafka, The Metamorphosis); GPT-2 should continue it with " insect". */
+/** The notebook's text for demos 1–2 (hidden states and cosine similarities). */
+export const PENGUINS = 'A wise man once said: Penguins are cute.';
+/** The notebook's sentence for demo 3 (Kafka, The Metamorphosis); GPT-2 should continue it with " insect". */
 export const KAFKA = 'As Gregor Samsa awoke one morning from uneasy dreams, he found himself transformed in his bed into a gigantic';
 const NOTEBOOK_TOKEN = 8;
 
 const Options = z
   .object({
-    text: z.string().min(1).max(2000).default(KAFKA).describe('Text to run through the model (at least 3 tokens)'),
-    target: z.string().min(1).max(50).default(' insect')
-      .describe('Next word to track; one GPT-2 token, leading space added ("…" keeps it exact)'),
+    text: z.string().min(1).max(2000).default(PENGUINS)
+      .describe('Text for the activation and similarity figures (demos 1–2; at least 3 tokens)'),
     token: z.number().int().min(-1024).max(1023).optional()
-      .describe('Token position for the activations figure (default 8, or the last; negative from the end)'),
+      .describe('Token position in `text` for the activations figure (default 8, or the last; negative from the end)'),
+    scaling_text: z.string().min(1).max(2000).default(KAFKA)
+      .describe('Text whose next word the block-scaling demo predicts (demo 3)'),
+    target: z.string().min(1).max(50).default(' insect')
+      .describe('Next word to track after scaling_text; one GPT-2 token, leading space added ("…" keeps it exact)'),
     scale: z.number().min(-10).max(10).default(0.8).describe("Factor each block's output is multiplied by"),
   })
   .strict();
@@ -53,6 +60,8 @@ export interface HiddenData {
   /** Per hidden state: similarities of every pair of tokens after the first. */
   laminar: number[][];
   scaling: {
+    /** Tokens of scaling_text. */
+    tokens: string[];
     target: string;
     targetId: number;
     factor: number;
@@ -80,6 +89,7 @@ async function blockScaling(engine: Engine, tokens: number[], opts: Opts, ctx: A
     perLayer.push((await logProbs(p))[targetId]);
   }
   return {
+    tokens: tokens.map((t) => engine.tokenText(t)),
     target,
     targetId,
     factor: opts.scale,
@@ -95,6 +105,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<HiddenData> {
   const ids = encodeText(engine, opts.text, 'text', 3);
   const n = ids.length;
   const position = tokenPosition(opts.token ?? Math.min(NOTEBOOK_TOKEN, n - 1), n, 'token');
+  const scalingIds = encodeText(engine, opts.scaling_text, 'scaling_text', 1);
   await singleToken(engine, wordForm(opts.target, true), 'target');
 
   ctx.progress('hidden states', 0.05);
@@ -112,7 +123,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<HiddenData> {
   // The first token is left out: its hidden states are outliers that dominate every similarity.
   const laminar = hs.map((_, h) => upperTriangle(cosineMatrix(rowsOf(h, 1)), n - 1));
 
-  const scaling = await blockScaling(engine, ids, opts, ctx);
+  const scaling = await blockScaling(engine, scalingIds, opts, ctx);
   return {
     model: engine.name,
     tokens: ids.map((t) => engine.tokenText(t)),
@@ -165,6 +176,8 @@ function similarityPanels(
       xLabel: axis,
       yLabel: axis,
       colorbarLabel: 'cosine similarity',
+      // Colour only, as in the notebook: printed values crowd the cells of a 10-token text.
+      annotate: false,
     },
   }));
 }
@@ -188,14 +201,14 @@ async function render(d: HiddenData): Promise<Figure[]> {
   const layerSim = renderPanels(similarityPanels(layerMats, H, labels, lowerLimit(layerMats.map((m) => m.matrix), 0.8), 'hidden layer'), {
     columns: 2,
     panelHeight: 500,
-    title: 'Cosine similarity between layers, for 4 tokens',
+    title: `Cosine similarity between layers, for ${count(layerMats.length, 'token')}`,
   });
 
   const tokenMats = d.tokenSimilarity.map((x) => ({ matrix: x.matrix, title: `hidden state ${labels[x.hidden]}` }));
   const tokenSim = renderPanels(similarityPanels(tokenMats, d.tokens.length, d.tokens, lowerLimit(tokenMats.map((m) => m.matrix), 0.5), 'token'), {
     columns: 2,
     panelHeight: 560,
-    title: 'Cosine similarity between tokens, for 4 layers',
+    title: `Cosine similarity between tokens, for ${count(tokenMats.length, 'hidden state')}`,
   });
 
   const laminar = renderChart(
@@ -212,7 +225,7 @@ async function render(d: HiddenData): Promise<Figure[]> {
   const scaling = renderChart(
     layerEffectChart({
       title: `Impact of scaling each block's output by ${s.factor} on log P(${q(s.target)})`,
-      subtitle: `after ${q(abbreviate(d.tokens.join('')))}`,
+      subtitle: `after ${q(abbreviate(s.tokens.join('')))}`,
       values: s.perLayer,
       clean: s.clean,
       yLabel: 'log softmax',
@@ -225,20 +238,20 @@ async function render(d: HiddenData): Promise<Figure[]> {
   return [
     {
       name: 'token-activations',
-      title: `Hidden-state activations for ${q(tok)}`,
+      title: `Hidden-state activations and their variance for ${q(tok)} (2 panels)`,
       alt: `Left: the ${d.hiddenDim} activations of token ${d.position} (${q(tok)}) in each of the ${H} hidden states, as jittered dots per layer. Right: their variance per layer, from ${fmt(d.variances[0])} (embeddings) to ${fmt(d.variances[H - 1])} (${labels[H - 1]}).`,
       png: a,
     },
     {
       name: 'layer-similarity',
-      title: 'Layer × layer cosine similarity for 4 tokens',
-      alt: `Four ${H}×${H} matrices of cosine similarity between hidden layers, one per token (${d.layerSimilarity.map((x) => q(d.tokens[x.position])).join(', ')}); e.g. for ${q(d.tokens[last.position])} the embeddings and the last layer have similarity ${fmt(last.matrix[H - 1])}.`,
+      title: `Layer × layer cosine similarity for ${count(d.layerSimilarity.length, 'token')}`,
+      alt: `${capitalized(numberWord(d.layerSimilarity.length))} ${H}×${H} matri${d.layerSimilarity.length === 1 ? 'x' : 'ces'} of cosine similarity between hidden layers, one per token (${d.layerSimilarity.map((x) => q(d.tokens[x.position])).join(', ')}); e.g. for ${q(d.tokens[last.position])} the embeddings and the last layer have similarity ${fmt(last.matrix[H - 1])}.`,
       png: b,
     },
     {
       name: 'token-similarity',
-      title: 'Token × token cosine similarity for 4 layers',
-      alt: `Four ${d.tokens.length}×${d.tokens.length} matrices of cosine similarity between the text's tokens, at hidden states ${d.tokenSimilarity.map((x) => labels[x.hidden]).join(', ')}, with token labels on both axes.`,
+      title: `Token × token cosine similarity for ${count(d.tokenSimilarity.length, 'hidden state')}`,
+      alt: `${capitalized(numberWord(d.tokenSimilarity.length))} ${d.tokens.length}×${d.tokens.length} matri${d.tokenSimilarity.length === 1 ? 'x' : 'ces'} of cosine similarity between the text's tokens, at hidden states ${d.tokenSimilarity.map((x) => labels[x.hidden]).join(', ')}, with token labels on both axes.`,
       png: c,
     },
     {
@@ -250,18 +263,30 @@ async function render(d: HiddenData): Promise<Figure[]> {
     {
       name: 'block-scaling',
       title: `Scaling each block by ${s.factor}`,
-      alt: `Log-probability of ${q(s.target)} after the text when one block's output is multiplied by ${s.factor}, for each of the ${d.nLayers} blocks; the dashed line is the clean value ${s.clean.toFixed(3)}.`,
+      alt: `Log-probability of ${q(s.target)} after the scaling text (${q(abbreviate(s.tokens.join('')))}) when one block's output is multiplied by ${s.factor}, for each of the ${d.nLayers} blocks; the dashed line is the clean value ${s.clean.toFixed(3)}.`,
       png: f,
     },
   ];
 }
 
+const NUMBER_WORDS = ['no', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'];
+const numberWord = (n: number) => NUMBER_WORDS[n] ?? String(n);
+const capitalized = (t: string) => t[0].toUpperCase() + t.slice(1);
+/** "4 tokens", "1 hidden state": what a figure's panels really are. */
+const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
 const fmt = (x: number) => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(2) : x.toFixed(3));
 const signed = (x: number) => (x >= 0 ? '+' : '−') + (Math.abs(x) < 1e-3 && x !== 0 ? Math.abs(x).toExponential(1) : Math.abs(x).toFixed(3));
 const avg = (x: readonly number[]) => x.reduce((a, b) => a + b, 0) / Math.max(1, x.length);
-const abbreviate = (t: string) => (t.length > 90 ? `…${t.slice(-88)}` : t);
+const abbreviate = (t: string, max = 90) => (t.length > max ? `…${t.slice(-(max - 2))}` : t);
 
-function explain(d: HiddenData): string {
+/** One runnable next step that differs from this run. */
+function suggestion(d: HiddenData, opts: Opts): string {
+  const scale = opts.scale !== 0 ? '`/hidden scale:0` to silence each block in turn' : '`/hidden scale:1.2` to amplify each block instead';
+  const token = d.position !== d.tokens.length - 1 ? '`/hidden token:-1` to follow the last token' : '`/hidden token:0` to see how the first token stands apart';
+  return `Try ${scale}, or ${token}.`;
+}
+
+function explain(d: HiddenData, opts: Opts): string {
   const labels = hiddenStateLabels(d.nLayers);
   const H = labels.length;
   const s = d.scaling;
@@ -272,15 +297,15 @@ function explain(d: HiddenData): string {
   const deep = avg(d.laminar[H - 2]);
   const lastEffect = Math.abs(effects[d.nLayers - 1]);
   const sentences = [
-    `Look at how ${q(d.tokens[d.position])}'s activations change with depth: their variance goes from ${fmt(d.variances[0])} in the embeddings to ${fmt(d.variances[maxVar])} at ${labels[maxVar]}` +
+    `In ${quoted(abbreviate(d.tokens.join(''), 60))}, look at how the activations of token ${d.position} (${quoted(d.tokens[d.position])}) change with depth: their variance goes from ${fmt(d.variances[0])} in the embeddings to ${fmt(d.variances[maxVar])} at ${labels[maxVar]}` +
       (maxVar < H - 1 ? `, and the final LayerNorm brings it to ${fmt(d.variances[H - 1])}.` : '.'),
     `The mean similarity between tokens (first one left out) is ${fmt(first)} in the embeddings and ${fmt(deep)} at ${labels[H - 2]}: tokens grow ${deep > first ? 'more' : 'less'} alike with depth.`,
-    `The clean log-probability of ${q(s.target)} is ${s.clean.toFixed(3)} (top guess ${q(s.cleanTop[0].token)}); scaling block ${biggest}'s output by ${s.factor} changes it most, to ${s.perLayer[biggest].toFixed(3)}.`,
+    `After the scaling text (${quoted(abbreviate(s.tokens.join(''), 40))}), the clean log-probability of ${quoted(s.target)} is ${s.clean.toFixed(3)} (top guess ${quoted(s.cleanTop[0].token)}); scaling block ${biggest}'s output by ${s.factor} changes it most, to ${s.perLayer[biggest].toFixed(3)}.`,
   ];
   if (s.factor > 0 && lastEffect < 0.01) {
     sentences.push(`Scaling the last block hardly matters (change ${signed(effects[d.nLayers - 1])}): the final LayerNorm divides the scale out again.`);
   }
-  sentences.push(`Try \`/hidden scale:0\` to silence each block in turn, or \`/hidden token:-1\` to follow the last token.`);
+  sentences.push(suggestion(d, opts));
   return sentences.join(' ');
 }
 
@@ -302,7 +327,7 @@ function figureData(d: HiddenData): Record<string, unknown> {
     'token-similarity': tokenSimilarityData(d, labels),
     'laminar-profile': laminarData(d, labels),
     'block-scaling': {
-      tokens: d.tokens,
+      tokens: s.tokens,
       target: s.target,
       target_id: s.targetId,
       factor: s.factor,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { heatmapAnalysis } from '../../src/analyses/heatmap.ts';
+import { heatmapAnalysis, LOREM_IPSUM } from '../../src/analyses/heatmap.ts';
 import { runAnalysis, TINY_NOTE } from '../../src/analyses/run.ts';
 import { OptionError, type AnalysisResult } from '../../src/analyses/types.ts';
 import { disposeEngines, getEngine } from '../../src/llm/provider.ts';
@@ -15,6 +15,18 @@ function logProbReference(row: Float32Array, id: number): number {
   for (const v of row) sum += Math.exp(v - max);
   return row[id] - max - Math.log(sum);
 }
+
+/** The tiny-model strip (src/render/stamp.ts) paints the bottom rows rgb(150, 35, 35). */
+const stamped = async (png: Buffer) => {
+  const img = await decodePng(png);
+  const [r, g, b] = img.pixel(5, img.height - 3);
+  return r === 150 && g === 35 && b === 35;
+};
+
+// The notebook's warm-up, computed with numpy (python3): words = text.split();
+// lens = np.array([len(w) for w in words]); (lens - lens.min()) / (lens.max() - lens.min()).
+const NOTEBOOK_WORD_LENGTHS = [5, 5, 5, 3, 5, 11, 10, 5, 3, 2, 7, 6, 10, 2, 6, 2, 6, 5, 7, 2, 4, 2, 5, 7, 4, 7, 12, 7, 7, 4, 2, 7, 2, 2, 7, 10, 4, 4, 5, 5, 2, 13, 2, 9, 5, 4, 6, 6, 2, 6, 5, 9, 9, 4, 8, 9, 3, 9, 4, 2, 5, 3, 7, 8, 6, 4, 2, 3, 8];
+const NOTEBOOK_SCALED_FIRST8 = [0.2727272727272727, 0.2727272727272727, 0.2727272727272727, 0.09090909090909091, 0.2727272727272727, 0.8181818181818182, 0.7272727272727273, 0.2727272727272727];
 
 let engine: Engine;
 let result: AnalysisResult;
@@ -59,17 +71,54 @@ describe('/heatmap', () => {
     assert.equal(p.nextRank, 1 + row.filter((v) => v > row[ids[49]]).length);
   });
 
-  test('figures: a text heatmap and the logits chart, stamped as the tiny model', async () => {
-    assert.deepEqual(result.figures.map((f) => f.name), ['text-heatmap', 'position-logits']);
+  test("the Lorem-ipsum warm-up: the notebook's 69 words, their lengths and min–max scaled lengths (numpy)", () => {
+    assert.ok(LOREM_IPSUM.startsWith('Lorem ipsum dolor sit amet, consectetur') && LOREM_IPSUM.endsWith('id est laborum.'));
+    const raw = result.data['word-lengths'] as { words: string[]; lengths: number[] };
+    const scaled = result.data['word-lengths-scaled'] as { scaled: number[]; min: number; max: number };
+    assert.equal(raw.words.length, 69);
+    assert.deepEqual(raw.words.slice(0, 5), ['Lorem', 'ipsum', 'dolor', 'sit', 'amet,']);
+    assert.deepEqual(raw.lengths, NOTEBOOK_WORD_LENGTHS);
+    assert.deepEqual([scaled.min, scaled.max], [2, 13]);
+    NOTEBOOK_SCALED_FIRST8.forEach((v, i) => assert.ok(Math.abs(scaled.scaled[i] - v) < 1e-12, `scaled ${i}`));
+    assert.equal(scaled.scaled[41], 1); // "reprehenderit"
+    assert.deepEqual((result.data['word-heatmap'] as { scaled: number[] }).scaled, scaled.scaled);
+    const alt = result.figures.find((f) => f.name === 'word-heatmap')!.alt;
+    assert.match(alt, /from 2 characters \("do"\) to 13 \("reprehenderit"\)/);
+  });
+
+  test('figures: the model figures (stamped as the tiny model), then the three warm-up figures (no stamp: no model drew them)', async () => {
+    assert.deepEqual(result.figures.map((f) => f.name), ['text-heatmap', 'position-logits', 'word-lengths', 'word-lengths-scaled', 'word-heatmap']);
     for (const f of result.figures) {
       const img = await decodePng(f.png);
       assert.equal(img.width, 2400);
       assert.ok(!img.isBlank());
       assert.ok(f.png.length < 8 * 1024 * 1024);
+      const warmup = f.name.startsWith('word-');
+      assert.equal(f.fromModel ?? true, !warmup, f.name);
+      assert.equal(await stamped(f.png), !warmup, `${f.name} stamp`);
     }
+    assert.match(result.explanation, /warm-up on Lorem ipsum, drawn from the text alone \(no model\): 69 words/);
+    const off = await run({ warmup: false });
+    assert.deepEqual(off.figures.map((f) => f.name), ['text-heatmap', 'position-logits']);
+    assert.equal(off.data['word-lengths'], undefined);
+    assert.doesNotMatch(off.explanation, /Lorem/);
     assert.deepEqual(result.model, { name: 'tiny-random', tinyRandom: true });
     assert.ok(result.explanation.includes(TINY_NOTE));
     assert.match(result.explanation, /ranks \d+ of 50257/);
+  });
+
+  test('the suggestion changes something and fits the text: a position inside it, never the one that ran', async () => {
+    assert.match(result.explanation, /Try `\/heatmap text:"It was the best of times, it was the worst of times"`/);
+    const text = 'It was the best of times, it was the worst of times';
+    const r = await run({ text });
+    const m = /Try `\/heatmap position:(\d+)`/.exec(r.explanation);
+    assert.ok(m, r.explanation);
+    const pos = Number(m[1]);
+    const n = engine.encode(text).length;
+    assert.ok(pos >= 0 && pos <= n - 2, `position ${pos} of ${n} tokens`);
+    assert.notEqual(pos, (r.data['position-logits'] as { position: number }).position);
+    const again = await run({ text, position: pos });
+    assert.doesNotMatch(again.explanation, new RegExp(`position:${pos}\``));
   });
 
   test('bad input names the option and the limit', async () => {
@@ -83,5 +132,6 @@ describe('/heatmap', () => {
     assert.equal((short.data['position-logits'] as { position: number }).position, 1);
     await assert.rejects(run({ text: '' }), isOptionError('text', /empty/));
     await assert.rejects(run({ colormap: 'bwr' }), isOptionError('colormap', /one of/));
+    await assert.rejects(run({ warmup: 'maybe' }), isOptionError('warmup', /expected true or false, got "maybe"/));
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { hiddenAnalysis, KAFKA } from '../../src/analyses/hidden.ts';
+import { hiddenAnalysis, KAFKA, PENGUINS } from '../../src/analyses/hidden.ts';
 import { runAnalysis, TINY_NOTE } from '../../src/analyses/run.ts';
 import { OptionError, type AnalysisResult } from '../../src/analyses/types.ts';
 import { disposeEngines, getEngine } from '../../src/llm/provider.ts';
@@ -24,24 +24,30 @@ const close = (a: number, b: number, tol: number, what: string) => assert.ok(Mat
 let engine: Engine;
 let result: AnalysisResult;
 let ids: number[];
+let kafkaIds: number[];
 const run = (opts: Record<string, unknown>) => runAnalysis(hiddenAnalysis, opts, { engine: async () => engine });
 
 before(async () => {
   engine = await getEngine({ model: 'tiny-random' });
   result = await run({});
-  ids = engine.encode(KAFKA);
+  ids = engine.encode(PENGUINS);
+  kafkaIds = engine.encode(KAFKA);
 });
 after(() => disposeEngines());
 
 describe('/hidden', () => {
-  test("defaults are the notebook's: the Kafka sentence, \" insect\", token 8, scale 0.8", () => {
+  test("defaults are the notebook's: the penguin sentence and token 8 for demos 1–2; the Kafka sentence, \" insect\" and 0.8 for the scaling", () => {
     const o = hiddenAnalysis.options.parse({});
-    assert.equal(o.text, 'As Gregor Samsa awoke one morning from uneasy dreams, he found himself transformed in his bed into a gigantic');
+    assert.equal(o.text, 'A wise man once said: Penguins are cute.');
+    assert.equal(o.scaling_text, 'As Gregor Samsa awoke one morning from uneasy dreams, he found himself transformed in his bed into a gigantic');
     assert.equal(o.target, ' insect');
     assert.equal(o.scale, 0.8);
     const a = result.data['token-activations'] as { position: number; token: string };
+    assert.equal(ids.length, 10);
     assert.equal(a.position, 8);
-    assert.equal(a.token, engine.tokenText(ids[8]));
+    assert.equal(a.token, ' cute');
+    assert.deepEqual((result.data['block-scaling'] as { tokens: string[] }).tokens, kafkaIds.map((i) => engine.tokenText(i)));
+    assert.equal((result.data['token-similarity'] as { tokens: string[] }).tokens.join(''), PENGUINS);
   });
 
   test("hidden states are Hugging Face's: embeddings, block outputs, last after ln_f; variance is torch's", async () => {
@@ -64,11 +70,11 @@ describe('/hidden', () => {
     });
   });
 
-  test('cosine similarity matrices: layers for tokens 0, 7, 14, 21; tokens for each distinct hidden state', async () => {
+  test('cosine similarity matrices: layers for tokens 0, 3, 6, 9; tokens for each distinct hidden state', async () => {
     const hs = await engine.hiddenStates(ids);
     const H = hs.length;
     const ls = result.data['layer-similarity'] as { matrices: { position: number; cosine: number[][] }[] };
-    assert.deepEqual(ls.matrices.map((m) => m.position), [0, 7, 14, 21]); // np.linspace(0, 21, 4, dtype=int)
+    assert.deepEqual(ls.matrices.map((m) => m.position), [0, 3, 6, 9]); // np.linspace(0, 9, 4, dtype=int)
     for (const m of ls.matrices) {
       assert.equal(m.cosine.length, H);
       for (let i = 0; i < H; i++) {
@@ -81,8 +87,8 @@ describe('/hidden', () => {
     assert.deepEqual(ts.matrices.map((m) => m.layer), ['Emb', 'L0', 'L1']);
     ts.matrices.forEach((m, h) => {
       assert.equal(m.cosine.length, ids.length);
-      close(m.cosine[3][17], cosine(row(hs[h], 3), row(hs[h], 17)), 1e-9, `layer ${h} tokens 3,17`);
-      close(m.cosine[17][3], m.cosine[3][17], 0, 'symmetric');
+      close(m.cosine[3][8], cosine(row(hs[h], 3), row(hs[h], 8)), 1e-9, `layer ${h} tokens 3,8`);
+      close(m.cosine[8][3], m.cosine[3][8], 0, 'symmetric');
     });
   });
 
@@ -98,18 +104,18 @@ describe('/hidden', () => {
     }
   });
 
-  test('block scaling uses the engine\'s scale patch on hook_resid_post; the clean baseline is an unpatched run', async () => {
+  test('block scaling (on the Kafka sentence) uses the engine\'s scale patch on hook_resid_post; the clean baseline is an unpatched run', async () => {
     const s = result.data['block-scaling'] as { target_id: number; clean_log_prob: number; log_prob_per_block: number[]; patches_per_block: unknown[][] };
     const target = engine.encode(' insect');
     assert.deepEqual([s.target_id], target);
-    const clean = await engine.run(ids, { logits: 'last' });
+    const clean = await engine.run(kafkaIds, { logits: 'last' });
     close(s.clean_log_prob, logSoftmaxAt(clean.logits!.data, s.target_id), 1e-9, 'clean');
     const L = engine.config.n_layer;
     assert.equal(s.log_prob_per_block.length, L);
     for (let l = 0; l < L; l++) {
       const patch = { hook: `blocks.${l}.hook_resid_post`, op: 'scale', value: 0.8 } as const;
       assert.deepEqual(s.patches_per_block[l], [patch]);
-      const { logits } = await engine.run(ids, { patches: [patch], logits: 'last' });
+      const { logits } = await engine.run(kafkaIds, { patches: [patch], logits: 'last' });
       close(s.log_prob_per_block[l], logSoftmaxAt(logits!.data, s.target_id), 1e-9, `block ${l}`);
     }
     // Scaling the first block changes the prediction; scaling the last is undone by ln_f (up to eps).
@@ -126,20 +132,34 @@ describe('/hidden', () => {
       assert.ok(f.png.length < 8 * 1024 * 1024, f.name);
       assert.ok(f.alt.length > 40, f.name);
     }
+    // Titles and alt texts count the panels drawn: 4 tokens, but only 3 distinct hidden states
+    // on the 2-block model (linspace(0, 2, 4) = 0, 0, 1, 2).
+    const fig = (name: string) => result.figures.find((f) => f.name === name)!;
+    assert.equal(fig('layer-similarity').title, 'Layer × layer cosine similarity for 4 tokens');
+    assert.match(fig('layer-similarity').alt, /^Four 3×3 matrices/);
+    assert.equal(fig('token-similarity').title, 'Token × token cosine similarity for 3 hidden states');
+    assert.match(fig('token-similarity').alt, /^Three 10×10 matrices/);
+    assert.match(fig('block-scaling').alt, /after the scaling text \("… one morning from uneasy dreams, he found himself transformed in his bed into a gigantic"\)/);
     assert.deepEqual(result.model, { name: 'tiny-random', tinyRandom: true });
     assert.ok(result.explanation.includes(TINY_NOTE));
     assert.match(result.explanation, /\/hidden /);
     assert.doesNotThrow(() => JSON.stringify(result.data));
   });
 
-  test('a chosen token, a target without its space, another scale', async () => {
-    const r = await run({ text: 'The cat sat on the', target: 'mat', token: -1, scale: 0 });
+  test('a chosen token, a target without its space, another scale; suggestions move on from what ran', async () => {
+    assert.match(result.explanation, /Try `\/hidden scale:0` to silence each block in turn, or `\/hidden token:-1`/);
+    const r = await run({ text: 'The cat sat on the', scaling_text: 'The cat sat on the', target: 'mat', token: -1, scale: 0 });
     const a = r.data['token-activations'] as { position: number };
     const s = r.data['block-scaling'] as { target: string; factor: number; patches_per_block: { value: number }[][] };
     assert.equal(a.position, engine.encode('The cat sat on the').length - 1);
     assert.equal(s.target, ' mat');
     assert.equal(s.factor, 0);
     assert.equal(s.patches_per_block[0][0].value, 0);
+    assert.doesNotMatch(r.explanation, /`\/hidden scale:0`|`\/hidden token:-1`/);
+    assert.match(r.explanation, /Try `\/hidden scale:1.2` .* `\/hidden token:0`/);
+    const three = await run({ text: 'One two three', token: 1 });
+    assert.equal((three.data['layer-similarity'] as { matrices: unknown[] }).matrices.length, 3);
+    assert.equal(three.figures.find((f) => f.name === 'layer-similarity')!.title, 'Layer × layer cosine similarity for 3 tokens');
   });
 
   test('long texts: figure data keep the first 128 tokens and summarise the laminar pairs', async () => {
@@ -163,7 +183,9 @@ describe('/hidden', () => {
     await assert.rejects(run({ text: '蓝'.repeat(400) }), isOptionError('text', /1200 tokens.*at most 1024/));
     await assert.rejects(run({ text: 'Hi there' }), isOptionError('text', /at least 3 tokens/));
     await assert.rejects(run({ target: 'xylophonist' }), isOptionError('target', /" xylophonist" is 4 tokens \(" x" \+ "yl" \+ "ophon" \+ "ist"\)/));
-    await assert.rejects(run({ token: 40 }), isOptionError('token', /outside the text's 22 tokens/));
+    await assert.rejects(run({ token: 40 }), isOptionError('token', /outside the text's 10 tokens/));
+    await assert.rejects(run({ scaling_text: '' }), isOptionError('scaling_text', /empty/));
+    await assert.rejects(run({ scaling_text: '蓝'.repeat(400) }), isOptionError('scaling_text', /1200 tokens.*at most 1024/));
     await assert.rejects(run({ scale: 11 }), isOptionError('scale', /at most 10/));
   });
 });
