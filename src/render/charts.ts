@@ -498,7 +498,7 @@ export function histogramChart(opts: HistogramOptions): ChartConfiguration {
     const color = s.color ?? seriesColor(i);
     return {
       ...lineDataset(s, i, opts.logY ? pts.filter((p) => p.y > 0) : pts, { radius: 0, showLine: true }),
-      stepped: 'after',
+      stepped: 'before',
       fill: 'origin',
       backgroundColor: withAlpha(color, fillAlpha),
       borderWidth: 1.5,

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { renderChart } from '../../src/render/chart.ts';
+import { decodePng } from '../../src/render/png.ts';
 import {
   barChart, decimateMinMax, histogram, histogramChart, lineChart, linearFit, scatterChart, seriesPoints, stemChart, twinAxesChart,
 } from '../../src/render/charts.ts';
@@ -54,7 +55,8 @@ describe('chart builders', () => {
     const img = await checkFigure(await renderChart(config), 'scatter-ends', size);
     const red = (x0: number, x1: number) => {
       let n = 0;
-      for (let y = 0; y < img.height; y += 2) for (let x = x0; x < x1; x += 2) {
+      // Above the x axis, where the outline runs along zero under an empty bin.
+      for (let y = 0; y < img.height * 0.85; y += 2) for (let x = x0; x < x1; x += 2) {
         const [r, g, b] = img.pixel(x, y);
         if (r > 200 && g < 60 && b < 60) n++;
       }
@@ -103,6 +105,23 @@ describe('histogram and fit helpers', () => {
     const h = histogram([0, 0.1, 0.5, 0.99, 1, NaN, 2], { bins: 2, range: [0, 1] });
     assert.deepEqual(h.edges, [0, 0.5, 1]);
     assert.deepEqual(h.counts, [2, 3]); // the last bin includes its right edge; 2 and NaN are out
+  });
+
+  it('draws each bin at its own height (all values in the right bin: only the right half is filled)', async () => {
+    const png = await renderChart(histogramChart({ title: 'H', range: [0, 1], bins: 2, series: [{ label: 'v', values: [0.6, 0.7, 0.8, 0.9], color: '#ff0000' }] }), size);
+    const img = await decodePng(png);
+    const red = (x0: number, x1: number) => {
+      let n = 0;
+      // Above the x axis, where the outline runs along zero under an empty bin.
+      for (let y = 0; y < img.height * 0.85; y += 2) for (let x = x0; x < x1; x += 2) {
+        const [r, g] = img.pixel(x, y);
+        if (r > 100 && g < 60) n++;
+      }
+      return n;
+    };
+    const mid = img.width / 2;
+    assert.ok(red(mid + 20, img.width) > 1000, 'the full bin is drawn');
+    assert.ok(red(0, mid - 60) < 50, 'the empty bin stays empty');
   });
 
   it('has unit area with density', () => {
