@@ -10,6 +10,8 @@ import { fourierAnalysis } from './fourier.ts';
 import { hiddenAnalysis } from './hidden.ts';
 import { attentionAnalysis } from './attention.ts';
 import { mlpAnalysis } from './mlp.ts';
+import { lstsqTheoryAnalysis } from './lstsq-theory.ts';
+import { lstsqSimulationAnalysis } from './lstsq-simulation.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -22,6 +24,8 @@ export const ANALYSES: readonly Analysis[] = [
   hiddenAnalysis,
   attentionAnalysis,
   mlpAnalysis,
+  lstsqTheoryAnalysis,
+  lstsqSimulationAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

@@ -120,14 +120,14 @@ export const POSTS: readonly Post[] = [
     summary: "Sort a four-digit number's digits descending and ascending, subtract, repeat: every such number reaches 6174 within seven steps. Counting the steps for all of them and writing the steps as a transition matrix turns a curiosity into linear algebra.",
   },
   {
-    id: 'lstsq-theory', section: 'data-science', hasAnalysis: false,
+    id: 'lstsq-theory', section: 'data-science', hasAnalysis: true,
     title: "Least squares part 1 (guest post on The Palindrome)",
     url: "https://thepalindrome.org/p/the-anatomy-of-the-least-squares",
     notebook: "DSUnpacked/leastSquares_1.ipynb",
     summary: "Least squares as geometry: the best-fit coefficients come from the normal equations, the fitted values are the projection of the data onto the space the predictors span, and the residuals are what is left, at right angles to it.",
   },
   {
-    id: 'lstsq-simulation', section: 'data-science', hasAnalysis: false,
+    id: 'lstsq-simulation', section: 'data-science', hasAnalysis: true,
     title: "Least squares part 2",
     url: "https://thepalindrome.org/p/the-anatomy-of-the-least-squares-ab5",
     notebook: "DSUnpacked/leastSquares_2.ipynb",

@@ -72,9 +72,13 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Every four-digit number (with two different digits) falls into 6174. Is that a deep fact about numbers, or an accident of base ten?',
   },
   'lstsq-theory': {
+    headline: { figure: 'regression-picture' },
+    tryIt: { options: { y: '5,6.5,6,8,2' }, why: 'give the happiest punk fan an unhappy score: one outlier tilts the whole line, and the residuals still sum to zero.' },
     question: 'Why are the residuals of a least-squares fit always at right angles to the predictors, and what would it mean if they were not?',
   },
   'lstsq-simulation': {
+    headline: { figure: 'r2-sweep' },
+    tryIt: { options: { useless: 10, sweep_min_n: 15 }, why: 'ten pure-noise predictors join the sweep: R² climbs at small samples while adjusted R² refuses to follow.' },
     question: 'Adding a useless predictor never lowers R². Why, and how does adjusted R² push back?',
   },
   'lstsq-data': {

@@ -38,16 +38,22 @@ export function ols(X: readonly (readonly number[])[], y: readonly number[], nam
   const A = new Matrix(X.map((r) => [...r]));
   const b = Matrix.columnVector([...y]);
   const qr = new QrDecomposition(A);
+  // X = QR with orthonormal Q: X and the small k×k R share their singular values.
+  const R = qr.upperTriangularMatrix;
   // A rank-deficient design has no unique solution: report it rather than print huge numbers.
-  if (!qr.isFullRank()) throw new Error('ols: the predictors are linearly dependent (the design matrix is rank deficient)');
+  // QR's own check only catches exact zeros; rounding hides most dependent columns from it.
+  if (!qr.isFullRank() || rankOfSingularValues(singularValues(R), n, k) < k) {
+    throw new Error('ols: the predictors are linearly dependent (the design matrix is rank deficient)');
+  }
   const beta = qr.solve(b).getColumn(0);
   const fitted = A.mmul(Matrix.columnVector(beta)).getColumn(0);
   const residuals = y.map((v, i) => v - fitted[i]!);
   const sse = residuals.reduce((s, r) => s + r * r, 0);
   const dfResid = n - k;
   const sigma2 = sse / dfResid;
-  const xtxInv = inverse(A.transpose().mmul(A), true);
-  const stdErr = beta.map((_, j) => Math.sqrt(sigma2 * xtxInv.get(j, j)));
+  // (XᵀX)⁻¹ = R⁻¹R⁻ᵀ: its diagonal is the squared row norms of R⁻¹ (no XᵀX to form).
+  const rInv = inverse(R);
+  const stdErr = beta.map((_, j) => Math.sqrt(sigma2 * rInv.getRow(j).reduce((acc, v) => acc + v * v, 0)));
   const t = beta.map((v, j) => v / stdErr[j]!);
   const p = t.map((tv) => twoSidedP(tv, dfResid));
   const hasIntercept = X.every((r) => r[0] === 1);
@@ -58,7 +64,7 @@ export function ols(X: readonly (readonly number[])[], y: readonly number[], nam
   const dfModel = hasIntercept ? k - 1 : k;
   const adjR2 = 1 - ((n - (hasIntercept ? 1 : 0)) / dfResid) * (1 - r2);
   const f = dfModel > 0 ? ((sst - sse) / dfModel) / sigma2 : NaN;
-  const fP = dfModel > 0 ? 1 - fcdf(f, dfModel, dfResid) : NaN;
+  const fP = dfModel > 0 ? fSurvival(f, dfModel, dfResid) : NaN;
   return {
     names: names ? [...names] : beta.map((_, j) => (hasIntercept && j === 0 ? 'Intercept' : `x${hasIntercept ? j : j + 1}`)),
     beta, stdErr, t, p, fitted, residuals, n, k, dfResid, sse, r2, adjR2, f, fP, sigma: Math.sqrt(sigma2),
@@ -69,6 +75,15 @@ export function ols(X: readonly (readonly number[])[], y: readonly number[], nam
 export function twoSidedP(t: number, df: number): number {
   if (!Number.isFinite(t)) return Number.isNaN(t) ? NaN : 0;
   return 2 * tcdf(-Math.abs(t), df);
+}
+
+/**
+ * P(F > f) for F(d1, d2). Above 1 it is computed as P(1/F < 1/f) with 1/F ~ F(d2, d1): the lower
+ * tail keeps its precision where 1 − cdf would round to 0 (a strong regression's p of 1e-27).
+ */
+export function fSurvival(f: number, d1: number, d2: number): number {
+  if (Number.isNaN(f)) return NaN;
+  return f > 1 ? fcdf(1 / f, d2, d1) : 1 - fcdf(f, d1, d2);
 }
 
 /** [1, x₁, x₂, …] per observation: the design matrix of a model with an intercept. */
@@ -87,4 +102,24 @@ export function normalEquations(X: readonly (readonly number[])[], y: readonly n
 export function lstsqSvd(X: readonly (readonly number[])[], y: readonly number[]): number[] {
   const svd = new SingularValueDecomposition(new Matrix(X.map((r) => [...r])), { autoTranspose: true });
   return svd.solve(Matrix.columnVector([...y])).getColumn(0);
+}
+
+/**
+ * The numerical rank of a matrix (rows are observations), as numpy.linalg.matrix_rank counts it:
+ * singular values above σ_max · max(rows, columns) · machine epsilon.
+ */
+export function matrixRank(X: readonly (readonly number[])[]): number {
+  if (!X.length || !X[0]?.length) return 0;
+  return rankOfSingularValues(singularValues(new Matrix(X.map((r) => [...r]))), X.length, X[0].length);
+}
+
+function singularValues(A: Matrix): number[] {
+  return new SingularValueDecomposition(A, {
+    computeLeftSingularVectors: false, computeRightSingularVectors: false, autoTranspose: true,
+  }).diagonal;
+}
+
+function rankOfSingularValues(s: readonly number[], rows: number, cols: number): number {
+  const tol = Math.max(...s) * Math.max(rows, cols) * Number.EPSILON;
+  return s.filter((v) => v > tol).length;
 }
