@@ -25,13 +25,18 @@ export interface HeadlineDeps {
   analyses?: readonly Analysis[];
 }
 
+/** Randomized posts headline with this seed, so the figure is reproducible (and cacheable). */
+export const HEADLINE_SEED = 1;
+
 /**
- * The cache identity of the bare command (`/fourier` with no options): the same key dispatch
- * computes, so the digest and the channel's own runs share one entry.
+ * The cache identity of the post's default run (`/fourier`, or `/correlation seed:1` where the
+ * analysis draws samples): the same key dispatch computes, so the digest and the channel's own
+ * runs share one entry.
  */
 export function defaultRunIdentity(analysis: Analysis, defaultModel: string): CacheIdentity {
-  const options = JSON.parse(JSON.stringify(parseOptions(analysis.options, {}))) as Record<string, unknown>;
-  return { analysis: analysis.id, options, model: analysis.usesModel ? defaultModel : null };
+  const raw = 'seed' in analysis.options.shape ? { seed: HEADLINE_SEED } : {};
+  const options = JSON.parse(JSON.stringify(parseOptions(analysis.options, raw))) as Record<string, unknown>;
+  return { analysis: analysis.id, options, model: analysis.usesModel ? (analysis.preferredModel ?? defaultModel) : null };
 }
 
 function describe(figure: Figure, result: AnalysisResult, cached: boolean): string {
@@ -50,7 +55,8 @@ export async function headlineFor(post: Post, deps: HeadlineDeps): Promise<Headl
   const cached = result !== null;
   if (!result) {
     try {
-      result = await deps.run({ analysis: analysis.id, options: identity.options, ...(identity.model ? { model: identity.model } : {}) });
+      // No model named: the worker runs the notebook's model or the default, whichever is here.
+      result = await deps.run({ analysis: analysis.id, options: identity.options });
     } catch (err) {
       deps.log.warn({ err, analysis: analysis.id }, 'digest: the headline run failed; posting without a figure');
       return { note: `The figure could not be drawn this time; \`/${analysis.id}\` draws it on demand.` };

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import { getAnalysis } from '../../src/analyses/index.ts';
 import { runAnalysis } from '../../src/analyses/run.ts';
 import { findPost, POSTS } from '../../src/catalog/posts.ts';
-import { defaultRunIdentity, headlineFor } from '../../src/digest/headline.ts';
+import { defaultRunIdentity, HEADLINE_SEED, headlineFor } from '../../src/digest/headline.ts';
 import type { ThreadJob } from '../../src/queue/analysis-thread.ts';
 import { ResultCache } from '../../src/queue/cache.ts';
 import type { QueueRuntime } from '../../src/queue/runtime.ts';
@@ -32,9 +32,11 @@ test('a cache miss runs the post\'s default analysis, shows its headline figure 
   assert.equal(runs[0]!.analysis, 'correlation');
   assert.equal(h.figure?.name, 'sweep');
   assert.equal(h.note, h.figure!.title);
-  // The entry is the one dispatch looks up for a bare `/correlation`.
+  // A randomized post headlines with a fixed seed: the entry is the one dispatch looks up for
+  // `/correlation seed:1` (a bare `/correlation` draws fresh samples and never hits the cache).
+  assert.equal(runs[0]!.options.seed, HEADLINE_SEED);
   const cached = await new ResultCache(rt).get(defaultRunIdentity(getAnalysis('correlation'), rt.settings.defaultModel));
-  assert.ok(cached && cached.figures.some((f) => f.name === 'sweep'));
+  assert.ok(cached && cached.figures.some((f) => f.name === 'sweep') && cached.seed === HEADLINE_SEED);
 });
 
 test('a fresh cached result is used without running anything', async () => {
