@@ -12,6 +12,8 @@ import { attentionAnalysis } from './attention.ts';
 import { mlpAnalysis } from './mlp.ts';
 import { lstsqTheoryAnalysis } from './lstsq-theory.ts';
 import { lstsqSimulationAnalysis } from './lstsq-simulation.ts';
+import { slopeAnalysis } from './slope.ts';
+import { smoothAnalysis } from './smooth.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -26,6 +28,8 @@ export const ANALYSES: readonly Analysis[] = [
   mlpAnalysis,
   lstsqTheoryAnalysis,
   lstsqSimulationAnalysis,
+  slopeAnalysis,
+  smoothAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

@@ -98,18 +98,18 @@ export const POSTS: readonly Post[] = [
     summary: 'The MLP expands each token four-fold, bends it with GELU and projects it back. A non-linear expansion makes separable what was not, and knocking out the strongest MLP units shows how much a prediction depends on them.',
   },
   {
-    id: 'slope', section: 'data-science', hasAnalysis: false,
+    id: 'slope', section: 'data-science', hasAnalysis: true,
     title: "Correlation vs. best-fit line (regression)",
     url: "https://mikexcohen.substack.com/p/correlation-vs-best-fit-line-regression",
     notebook: "DSUnpacked/correlation_vs_slope.ipynb",
     summary: "A correlation coefficient and a regression slope both describe a straight-line relation, but only the slope carries the units of the data: rescale a variable and the slope changes while r stays put; slope = r·s_y/s_x ties them together.",
   },
   {
-    id: 'smooth', section: 'data-science', hasAnalysis: false,
+    id: 'smooth', section: 'data-science', hasAnalysis: true,
     title: "Smooth numbers",
     url: "https://mikexcohen.substack.com/p/smooth-numbers",
     notebook: "DSUnpacked/smooth_numbers.ipynb",
-    summary: "Factor every integer up to ten thousand and keep its largest prime factor: numbers whose factors are all small are \"smooth\", and how many of them there are below each bound thins out in a predictable way.",
+    summary: "Factor every integer up to ten thousand and keep its largest prime factor: the primes line the diagonal, numbers whose factors are all small are \"smooth\" (175 of them are 5-smooth), and the most common largest factor turns out to be 19.",
   },
   {
     id: 'kaprekar', section: 'data-science', hasAnalysis: false,

@@ -63,9 +63,13 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'If knocking out the strongest MLP units barely moves a prediction, where does the model keep what it knows?',
   },
   slope: {
+    headline: { figure: 'scaling' },
+    tryIt: { options: { scale_x: 10 }, why: 'a fifth panel with x stretched tenfold: the slope drops to a tenth while r does not move.' },
     question: 'A slope carries the units of the data and a correlation does not. Which would you report to a reader who knows neither?',
   },
   smooth: {
+    headline: { figure: 'largest-prime' },
+    tryIt: { options: { max_n: 50000 }, why: 'five times as many numbers: 31 takes over from 19 as the most common largest prime factor.' },
     question: 'Why would an FFT of 1,000,000 samples be fast and one of 1,000,003 samples slow?',
   },
   kaprekar: {
