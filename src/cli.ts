@@ -1,5 +1,6 @@
 // `lab`: the command line. Each concern registers its own subcommands.
 import { Command } from 'commander';
+import { plainText } from './analyses/lib/literal.ts';
 import { OptionError } from './analyses/types.ts';
 import { registerModelsCommands } from './cli/models.ts';
 import { registerRunCommand } from './cli/run.ts';
@@ -14,7 +15,8 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   const e = err as Error;
-  console.error(e instanceof OptionError ? `Bad option ${e.message}` : `Error: ${e.message}`);
+  // An OptionError's message already starts with the option's name; anything else is not bad input.
+  console.error(e instanceof OptionError ? `Bad option ${e.message}` : `Error: ${plainText(e.message)}`);
   if (process.env.DEBUG) console.error(e.stack);
   process.exitCode = 1;
 }

@@ -36,6 +36,28 @@ export class TextSourceError extends Error {
   }
 }
 
+/**
+ * The network failed, not the user: a timeout, a reset connection, a 5xx. Transient, so a job
+ * meeting it is retried; never reported as a bad option.
+ */
+export class DownloadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DownloadError';
+  }
+}
+
+/** The host does not resolve (or refuses): retrying the same URL cannot help, so jobs stop at once. */
+export class UnreachableSourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UnreachableSourceError';
+  }
+}
+
+/** DNS answered that the name does not exist, or the host refused the connection outright. */
+const PERMANENT_CODES = new Set(['ENOTFOUND', 'ECONNREFUSED', 'ERR_INVALID_URL']);
+
 export interface SourceOptions {
   corpusDir?: string;
   cacheDir?: string;
@@ -126,7 +148,10 @@ export async function loadTextFromUrl(
     guard,
     what: 'the text',
   }).catch((err: unknown) => {
-    if (err instanceof HttpStatusError) throw new TextSourceError(`could not download ${parsed.href} (HTTP ${err.status})`);
+    if (err instanceof HttpStatusError) {
+      const msg = `could not download ${parsed.href} (HTTP ${err.status})`;
+      throw err.status >= 500 ? new DownloadError(msg) : new TextSourceError(msg);
+    }
     throw err;
   });
   // Name it after the file it turned out to be (after redirects), as a chat client would.
@@ -217,8 +242,12 @@ export async function fetchLimited(
     } catch (err) {
       if (opts.signal?.aborted) throw err; // cancelled by the caller: not the source's fault
       const e = err as Error & { cause?: { code?: string; message?: string } };
-      const why = e.name === 'TimeoutError' ? `no answer within ${DOWNLOAD_TIMEOUT_MS / 1000} s` : (e.cause?.code ?? e.cause?.message ?? e.message);
-      throw new TextSourceError(`could not download ${opts.what} from ${current.href} (${why})`);
+      const code = e.cause?.code;
+      const why = e.name === 'TimeoutError'
+        ? `no answer within ${DOWNLOAD_TIMEOUT_MS / 1000} s`
+        : code === 'ENOTFOUND' ? `the host ${current.hostname} does not resolve (ENOTFOUND)` : (code ?? e.cause?.message ?? e.message);
+      const msg = `could not download ${opts.what} from ${current.href} (${why})`;
+      throw code && PERMANENT_CODES.has(code) ? new UnreachableSourceError(msg) : new DownloadError(msg);
     }
     const location = res.headers.get('location');
     if (res.status >= 300 && res.status < 400 && location) {
@@ -274,7 +303,14 @@ export function isPrivateAddress(address: string): boolean {
 
 async function assertPublicHost(url: URL): Promise<void> {
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const addresses = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
+  let addresses: string[];
+  try {
+    addresses = net.isIP(host) ? [host] : (await dns.lookup(host, { all: true })).map((a) => a.address);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const msg = `could not download ${url.href} (the host ${url.hostname} does not resolve${code ? `: ${code}` : ''})`;
+    throw code === 'ENOTFOUND' ? new UnreachableSourceError(msg) : new DownloadError(msg);
+  }
   if (addresses.some(isPrivateAddress)) {
     throw new TextSourceError(`${url.hostname} is a private or local address; only public URLs are fetched`);
   }

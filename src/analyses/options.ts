@@ -109,12 +109,25 @@ export function parseOptions<S extends z.ZodObject>(schema: S, raw: Record<strin
   return parsed.data;
 }
 
+/**
+ * Plain decimal numbers only: Number() would also read "0x10" as 16, "0b1" as 1 and "" as 0,
+ * which nobody typing an option means.
+ */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+function decimal(text: string): number | undefined {
+  const t = text.trim();
+  if (!DECIMAL.test(t)) return undefined;
+  const n = Number(t);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 function coerceText(info: OptionInfo, text: string): unknown {
   switch (info.type) {
     case 'integer':
     case 'number': {
-      const n = Number(text.trim());
-      if (text.trim() === '' || !Number.isFinite(n)) throw new OptionError(info.name, `expected a number, got "${text}"`);
+      const n = decimal(text);
+      if (n === undefined) throw new OptionError(info.name, `expected a number, got "${text}"`);
       return n;
     }
     case 'boolean': {
@@ -127,8 +140,8 @@ function coerceText(info: OptionInfo, text: string): unknown {
       return splitList(text);
     case 'number[]':
       return splitList(text).map((s) => {
-        const n = Number(s);
-        if (!Number.isFinite(n)) throw new OptionError(info.name, `expected a list of numbers, got "${s}"`);
+        const n = decimal(s);
+        if (n === undefined) throw new OptionError(info.name, `expected a list of numbers, got "${s}"`);
         return n;
       });
     default:

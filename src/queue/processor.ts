@@ -137,10 +137,10 @@ export function createProcessor(deps: ProcessorDeps) {
       if (err instanceof JobCancelledError || (signal?.aborted && signal.reason === USER_CANCEL_REASON)) {
         return finish('cancelled', () => deliverer.deliverError(data.target, CANCELLED_TEXT));
       }
-      if (err instanceof Error && (err.name === 'OptionError' || err.name === 'ModelNotDownloadedError')) {
+      if (err instanceof Error && (err.name === 'OptionError' || err.name === 'ModelNotDownloadedError' || err.name === 'UnreachableSourceError')) {
         // Bad input discovered while computing (a word that is not one token, a text too long for
-        // the model, a named model whose weights are absent): the message says what to change or
-        // run; retrying cannot help.
+        // the model, a named model whose weights are absent, a URL whose host does not resolve):
+        // the message says what to change or run; retrying cannot help.
         return finish('rejected', () => deliverer.deliverError(data.target, err.message));
       }
       const lastAttempt = err instanceof JobTimeoutError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

@@ -145,6 +145,12 @@ describe('/correlation options', () => {
     assert.equal(message({ sweep_n: '100000' }), 'sweep_n: must be at most 20000');
     assert.equal(message({ pop_r: '0.5,1.5' }), 'pop_r: must be at most 1');
     assert.equal(message({ n: 'ten' }), 'n: expected a number, got "ten"');
+    // Only plain decimals: hex, binary and empty values are not numbers a user means.
+    assert.equal(message({ n: '0x10' }), 'n: expected a number, got "0x10"');
+    assert.equal(message({ n: '0b101' }), 'n: expected a number, got "0b101"');
+    assert.equal(message({ n: ' ' }), 'n: expected a number, got " "');
+    assert.equal(message({ pop_r: '0.5,0x1' }), 'pop_r: expected a list of numbers, got "0x1"');
+    assert.deepEqual(parseOptions(Options, { n: '1e2', offset: '-.5' }).n, 100);
     assert.match(message({ method: 'spearman' }), /^method: unknown option; valid options are pop_r, n, sweep_n/);
   });
 });

@@ -27,6 +27,7 @@ const { countCharacters, fitZipf, logSpacedRanks, thinCurve } = await import('..
 const { createRng } = await import('../../src/analyses/lib/random.ts');
 const { parseOptions } = await import('../../src/analyses/options.ts');
 const { runAnalysis } = await import('../../src/analyses/run.ts');
+const { UnreachableSourceError } = await import('../../src/analyses/gutenberg.ts');
 const { OptionError } = await import('../../src/analyses/types.ts');
 const { computeZipf, Options, POST_BOOKS, zipfAnalysis } = await import('../../src/analyses/zipf.ts');
 const { decodePng } = await import('../../src/render/png.ts');
@@ -186,7 +187,13 @@ describe('/zipf on a small uploaded text', () => {
     assert.match(await error({ file: big }), /^file: .*big\.txt is too large \(5\.0 MB\); the limit is 5\.0 MB$/);
     assert.match(await error({ file: path.join(cacheDir, 'nope.txt') }), /^file: no such file/);
     assert.match(await error({ text_url: 'ftp://example.org/book.txt' }), /^text_url: only http:\/\/ and https:\/\//);
-    assert.match(await error({ book: '123456', overlay: 'false' }), /^book: could not download book 123456 from http:\/\/127\.0\.0\.1:\d+\/unreachable\/123456\/pg123456\.txt \(ECONNREFUSED\)$/); // not in the corpus; Gutenberg unreachable here
+    // Not in the corpus, and Gutenberg unreachable here: a network failure, not a bad option.
+    await assert.rejects(computeZipf(parseOptions(Options, { book: '123456', overlay: 'false' }), ctx()), (e: Error) =>
+      e instanceof UnreachableSourceError && !(e instanceof OptionError) &&
+      /^could not download book 123456 from http:\/\/127\.0\.0\.1:\d+\/unreachable\/123456\/pg123456\.txt \(ECONNREFUSED\)$/.test(e.message));
+    // A host that does not resolve says so, and is not retried (UnreachableSourceError).
+    await assert.rejects(computeZipf(parseOptions(Options, { text_url: 'https://no-such-host.invalid/book.txt', overlay: 'false' }), ctx()), (e: Error) =>
+      e instanceof UnreachableSourceError && /the host no-such-host\.invalid does not resolve/.test(e.message));
     assert.throws(() => parseOptions(Options, { book: '0' }), /book: must be at least 1/);
     assert.throws(() => parseOptions(Options, { books: '1,2,3,4,5,6,7,8,9,10,11,12,13' }), /books: at most 12 items/);
     assert.throws(() => parseOptions(Options, { tokenizer: 'o200k' }), /tokenizer: unknown option/);

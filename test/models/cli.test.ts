@@ -91,3 +91,44 @@ describe('one rule for a model that is not downloaded', () => {
     assert.match(r.stdout, /the tiny random test model was used/); // the fake Hub serves the tiny checkpoint as gpt2
   });
 });
+
+describe('lab run: flags, help and errors as a user meets them', () => {
+  test('--help after an analysis lists that analysis\'s own flags with their limits', async () => {
+    const r = await lab(['run', 'correlation', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Usage: lab run/);
+    assert.match(r.stdout, /^correlation — Correlation vs\. cosine similarity$/m);
+    assert.match(r.stdout, /--sweep-n <integer> .*\(min 3, max 20000, default 500\)/);
+    assert.doesNotMatch(r.stdout, /^fourier/m);
+  });
+
+  test('a flag without its value is refused, naming what it takes; hex is not a number; unknown analyses are named', async () => {
+    const out = path.join(tmp, 'flags');
+    const bare = await lab(['run', 'correlation', '--n', '--out', out]);
+    assert.notEqual(bare.code, 0);
+    assert.match(bare.stderr, /^Bad option n: --n needs a value \(integer 3–5000, default 90\)$/m);
+    const hex = await lab(['run', 'correlation', '--n', '0x10', '--out', out]);
+    assert.match(hex.stderr, /^Bad option n: expected a number, got "0x10"$/m);
+    const negative = await lab(['run', 'correlation', '--offset', '-3', '--sweep-steps', '3', '--sweep-n', '20', '--n', '10', '--out', out]);
+    assert.equal(negative.code, 0, negative.stderr);
+    const nosuch = await lab(['run', 'nosuch', '--out', out]);
+    assert.match(nosuch.stderr, /Unknown analysis "nosuch"\. Available: .*correlation.*fourier/);
+  });
+});
+
+describe('CLI progress', () => {
+  test('on a terminal one line is rewritten in place with a percentage; elsewhere one line per stage', async () => {
+    const { progressWriter } = await import('../../src/cli/run.ts');
+    const tty: string[] = [];
+    const p = progressWriter({ isTTY: true, write: (s: string) => tty.push(s) } as unknown as NodeJS.WriteStream);
+    p.update('book 1/10', 0.1);
+    p.update('rendering figures');
+    p.done();
+    assert.deepEqual(tty, ['\r\x1b[K… book 1/10 10%', '\r\x1b[K… rendering figures', '\r\x1b[K']);
+    const log: string[] = [];
+    const q = progressWriter({ isTTY: false, write: (s: string) => log.push(s) } as unknown as NodeJS.WriteStream);
+    q.update('book 2/10', 0.25);
+    q.done();
+    assert.deepEqual(log, ['… book 2/10 25%\n']);
+  });
+});
