@@ -68,6 +68,8 @@ const EnvSchema = z.object({
   DASHBOARD_USER: z.string().default('admin'),
   DASHBOARD_PASSWORD: z.string().optional(),
   DASHBOARD_PORT: z.coerce.number().int().min(1).max(65535).default(3001),
+  /** Interface the dashboard listens on: localhost unless a deployment publishes it on purpose. */
+  DASHBOARD_HOST: z.string().default('127.0.0.1'),
   // ── Digests (src/digest, workers/digest.ts) ──
   /** Slack user ids (comma-separated) who may manage digests besides workspace admins and owners. */
   SLACK_DIGEST_ADMINS: z.string().regex(/^[A-Z0-9]+(,\s*[A-Z0-9]+)*$/, 'comma-separated Slack user ids, e.g. U012AB3CD,U045EF6GH').optional(),

@@ -128,6 +128,10 @@ class HubClient {
           signal: AbortSignal.timeout(this.stallTimeoutMs),
         });
       } catch (err) {
+        // A host name that does not resolve will not resolve in a second either: say so now.
+        if ((err as { cause?: { code?: string } }).cause?.code === 'ENOTFOUND') {
+          throw new HubError(`${what}: the host ${new URL(url).hostname} does not resolve (ENOTFOUND); check your network or HF_ENDPOINT`);
+        }
         throw new RetryableError(`${what}: ${(err as Error).message}${causeOf(err)}`);
       }
       const linkedEtag = normalizeEtag(res.headers.get('x-linked-etag'));

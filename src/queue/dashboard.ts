@@ -13,6 +13,7 @@ import type { Queue } from 'bullmq';
 import express, { type RequestHandler } from 'express';
 import { config } from '../config.ts';
 import { digestQueue } from '../digest/queue.ts';
+import { listen } from '../listen.ts';
 import { openRuntime, type QueueRuntime } from './runtime.ts';
 
 export interface DashboardOptions {
@@ -21,6 +22,8 @@ export interface DashboardOptions {
   password: string | undefined;
   /** More queues to show (the digest scheduler's, for instance). */
   extraQueues?: Queue[];
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
 }
 
 /** Compare secrets in constant time, so response timing does not leak how much of a guess was right. */
@@ -67,10 +70,8 @@ export function createDashboardApp(opts: DashboardOptions): express.Express {
 
 export async function startDashboard(opts: DashboardOptions & { port: number }): Promise<{ server: Server; port: number }> {
   const app = createDashboardApp(opts);
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(opts.port, () => resolve(s));
-    s.once('error', reject);
-  });
+  // Localhost unless told otherwise: the dashboard can remove jobs, so it is not for the network.
+  const server = await listen(app, opts.port, opts.host ?? '127.0.0.1', 'the dashboard');
   return { server, port: (server.address() as AddressInfo).port };
 }
 
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   const runtime = openRuntime();
   try {
     const { port } = await startDashboard({
-      runtime, user: config.DASHBOARD_USER, password: config.DASHBOARD_PASSWORD, port: config.DASHBOARD_PORT,
+      runtime, user: config.DASHBOARD_USER, password: config.DASHBOARD_PASSWORD, port: config.DASHBOARD_PORT, host: config.DASHBOARD_HOST,
       extraQueues: [digestQueue(runtime)],
     });
     console.log(`Queue dashboard on http://localhost:${port}/ (user ${config.DASHBOARD_USER}, prefix ${runtime.prefix})`);

@@ -148,5 +148,10 @@ describe('pullModel against a fake Hub', () => {
     await assert.rejects(pullModel('gpt2', options({ revision: 'v9' })), /openai-community\/gpt2\/config\.json: not found \(HTTP 404\)/);
     await assert.rejects(pullModel('distilgpt2', options()), /distilbert\/distilgpt2\/config\.json: not found/);
     await assert.rejects(pullModel('gpt2', options({ endpoint: 'http://127.0.0.1:9', retries: 1 })), /gave up after 2 attempts/);
+    // A host that does not resolve fails at once: no five retries with backoff.
+    const started = Date.now();
+    await assert.rejects(pullModel('gpt2', options({ endpoint: 'http://no-such-hub.invalid', retries: 5, retryDelayMs: 2_000 })),
+      /openai-community\/gpt2\/config\.json: the host no-such-hub\.invalid does not resolve \(ENOTFOUND\); check your network or HF_ENDPOINT$/);
+    assert.ok(Date.now() - started < 1_900, 'no retry delay');
   });
 });

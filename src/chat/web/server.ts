@@ -15,6 +15,7 @@ import express, { type Request, type Response } from 'express';
 import { footerText } from '../../analyses/report.ts';
 import { OptionError } from '../../analyses/types.ts';
 import { commandCatalog } from '../../commands/catalog.ts';
+import { listen } from '../../listen.ts';
 import { presentModels } from '../../queue/model-presence.ts';
 import { createDispatcher, type Dispatcher } from '../../commands/dispatch.ts';
 import { CommandTextError, parseSlackText } from '../../commands/slack-text.ts';
@@ -189,10 +190,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
     res.set('cache-control', 'private, max-age=86400, immutable').type('image/png').send(png);
   });
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve(s));
-    s.once('error', reject);
-  });
+  const server: Server = await listen(app, opts.port, opts.host ?? '127.0.0.1', 'the playground');
   const port = (server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '127.0.0.1' ? opts.host : 'localhost';
   return {
