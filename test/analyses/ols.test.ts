@@ -61,6 +61,16 @@ describe('ols with an intercept', () => {
   test('names can be given', () => {
     assert.deepEqual(ols(withIntercept(x1, x2), y, ['const', 'a', 'b']).names, ['const', 'a', 'b']);
   });
+
+  test('a constant column anywhere is the intercept (statsmodels k_constant): same R², adjusted R² and F', () => {
+    const first = ols(withIntercept(x1, x2), y);
+    const middle = ols(x1.map((v, i) => [v, 1, x2[i]!]), y);
+    assert.deepEqual(middle.names, ['x1', 'Intercept', 'x2']);
+    close(middle.r2, first.r2, 1e-12, 'R²');
+    close(middle.adjR2, first.adjR2, 1e-12, 'adjusted R²');
+    close(middle.f, first.f, 1e-9, 'F');
+    close(middle.beta[1]!, first.beta[0]!, 1e-10, 'intercept');
+  });
 });
 
 describe('ols without an intercept (uncentred R², as statsmodels)', () => {

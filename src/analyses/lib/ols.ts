@@ -56,7 +56,9 @@ export function ols(X: readonly (readonly number[])[], y: readonly number[], nam
   const stdErr = beta.map((_, j) => Math.sqrt(sigma2 * rInv.getRow(j).reduce((acc, v) => acc + v * v, 0)));
   const t = beta.map((v, j) => v / stdErr[j]!);
   const p = t.map((tv) => twoSidedP(tv, dfResid));
-  const hasIntercept = X.every((r) => r[0] === 1);
+  // Like statsmodels' k_constant: a constant column anywhere in the design is the intercept.
+  const constantCol = X[0]!.findIndex((v, j) => v !== 0 && X.every((r) => r[j] === v));
+  const hasIntercept = constantCol >= 0;
   const yMean = y.reduce((s, v) => s + v, 0) / n;
   // Like statsmodels: R² against the mean when the model has a constant, else uncentred.
   const sst = hasIntercept ? y.reduce((s, v) => s + (v - yMean) ** 2, 0) : y.reduce((s, v) => s + v * v, 0);
@@ -66,9 +68,15 @@ export function ols(X: readonly (readonly number[])[], y: readonly number[], nam
   const f = dfModel > 0 ? ((sst - sse) / dfModel) / sigma2 : NaN;
   const fP = dfModel > 0 ? fSurvival(f, dfModel, dfResid) : NaN;
   return {
-    names: names ? [...names] : beta.map((_, j) => (hasIntercept && j === 0 ? 'Intercept' : `x${hasIntercept ? j : j + 1}`)),
+    names: names ? [...names] : defaultNames(k, constantCol),
     beta, stdErr, t, p, fitted, residuals, n, k, dfResid, sse, r2, adjR2, f, fP, sigma: Math.sqrt(sigma2),
   };
+}
+
+/** 'Intercept' for the constant column, x1, x2, … for the others in order. */
+function defaultNames(k: number, constantCol: number): string[] {
+  let x = 0;
+  return Array.from({ length: k }, (_, j) => (j === constantCol ? 'Intercept' : `x${++x}`));
 }
 
 /** Two-sided p value of a t statistic with `df` degrees of freedom. */
