@@ -14,6 +14,7 @@ import { lstsqTheoryAnalysis } from './lstsq-theory.ts';
 import { lstsqSimulationAnalysis } from './lstsq-simulation.ts';
 import { slopeAnalysis } from './slope.ts';
 import { smoothAnalysis } from './smooth.ts';
+import { lstsqDataAnalysis } from './lstsq-data.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -30,6 +31,7 @@ export const ANALYSES: readonly Analysis[] = [
   lstsqSimulationAnalysis,
   slopeAnalysis,
   smoothAnalysis,
+  lstsqDataAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

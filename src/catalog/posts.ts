@@ -134,11 +134,11 @@ export const POSTS: readonly Post[] = [
     summary: "Simulate data whose true coefficients you know and fit them back: noise, sample size and useless predictors change the estimates, R² and adjusted R² in ways that are easy to see when you control the truth.",
   },
   {
-    id: 'lstsq-data', section: 'data-science', hasAnalysis: false,
+    id: 'lstsq-data', section: 'data-science', hasAnalysis: true,
     title: "Least squares part 3: real data",
     url: "https://thepalindrome.org/p/the-anatomy-of-the-least-squares-818",
     notebook: "DSUnpacked/leastSquares_3.ipynb",
-    summary: "A regression on real building data (floor area, interest rate and a price index predicting sale price): look at the data first, transform and clean it, then read the coefficient table with its t and p values.",
+    summary: "A regression on real building data (floor area, interest rate and a consumer price index predicting sale price): look at the raw data in a pair plot, log-transform and split the skewed variables, drop the rows beyond three standard deviations, then read the OLS table with its t and p values, R² and F test, and check the residuals.",
   },
   {
     id: 'lstsq-gpt2', section: 'data-science', hasAnalysis: false,

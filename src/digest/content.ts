@@ -86,6 +86,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Adding a useless predictor never lowers R². Why, and how does adjusted R² push back?',
   },
   'lstsq-data': {
+    headline: { figure: 'model-fit' },
+    tryIt: { options: { log_outcome: false, log_predictor: false }, why: 'the same model on the untransformed price and floor area: how do R², the t values and the residual plots change?' },
     question: 'A predictor can be "significant" and still explain almost nothing. How would you tell the two apart in a regression table?',
   },
   'lstsq-gpt2': {
