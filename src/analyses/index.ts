@@ -15,6 +15,7 @@ import { lstsqSimulationAnalysis } from './lstsq-simulation.ts';
 import { slopeAnalysis } from './slope.ts';
 import { smoothAnalysis } from './smooth.ts';
 import { lstsqDataAnalysis } from './lstsq-data.ts';
+import { ciAnalysis } from './ci.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -32,6 +33,7 @@ export const ANALYSES: readonly Analysis[] = [
   slopeAnalysis,
   smoothAnalysis,
   lstsqDataAnalysis,
+  ciAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

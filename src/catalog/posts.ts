@@ -148,11 +148,11 @@ export const POSTS: readonly Post[] = [
     summary: "Regression as a microscope for a language model: predict each block's attention output from simple features of the tokens of a Wikipedia paragraph, and see where in the model those features are carried.",
   },
   {
-    id: 'ci', section: 'data-science', hasAnalysis: false,
+    id: 'ci', section: 'data-science', hasAnalysis: true,
     title: "Confidence intervals (parts 1–3)",
     url: "https://mikexcohen.substack.com/p/confidence-intervals-13-interpretation",
     notebook: "DSUnpacked/confidenceIntervals.ipynb",
-    summary: "What a 95% confidence interval does and does not promise, shown by simulation: t-based intervals at two sample sizes, how often intervals cover the true mean, bootstrap intervals, and all of it on real clinical data.",
+    summary: "What a 95% confidence interval does and does not promise, shown by simulation: t-based intervals against the standard deviation at two sample sizes and across many, how often repeated intervals cover the true mean, bootstrap percentile intervals for a mean and a standard deviation, and all of it on real clinical data (Arrhythmia: outlier cleaning and a bootstrapped correlation).",
   },
   {
     id: 'dependence', section: 'data-science', hasAnalysis: false,

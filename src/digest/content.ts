@@ -94,6 +94,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'If a simple token feature predicts a block\'s attention output, does that mean the block "uses" that feature?',
   },
   ci: {
+    headline: { figure: 'ci-vs-sd' },
+    tryIt: { options: { conf_level: 0.99 }, why: 'every interval widens, and the share of repeated intervals that cover the true mean climbs from about 95% to about 99%.' },
     question: 'Is "there is a 95% chance the true value is in this interval" right or wrong? How would you say it instead?',
   },
   dependence: {
