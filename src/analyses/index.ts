@@ -16,6 +16,7 @@ import { slopeAnalysis } from './slope.ts';
 import { smoothAnalysis } from './smooth.ts';
 import { lstsqDataAnalysis } from './lstsq-data.ts';
 import { ciAnalysis } from './ci.ts';
+import { dependenceAnalysis } from './dependence.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -34,6 +35,7 @@ export const ANALYSES: readonly Analysis[] = [
   smoothAnalysis,
   lstsqDataAnalysis,
   ciAnalysis,
+  dependenceAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

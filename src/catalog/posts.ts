@@ -155,11 +155,11 @@ export const POSTS: readonly Post[] = [
     summary: "What a 95% confidence interval does and does not promise, shown by simulation: t-based intervals against the standard deviation at two sample sizes and across many, how often repeated intervals cover the true mean, bootstrap percentile intervals for a mean and a standard deviation, and all of it on real clinical data (Arrhythmia: outlier cleaning and a bootstrapped correlation).",
   },
   {
-    id: 'dependence', section: 'data-science', hasAnalysis: false,
+    id: 'dependence', section: 'data-science', hasAnalysis: true,
     title: "Two-variable dependence, parts 1–3",
     url: "https://mikexcohen.substack.com/p/two-variable-dependence-part-1-covariance",
     notebook: "DSUnpacked/covariance_and_mutualInformation.ipynb",
-    summary: "Covariance measures linear co-variation; mutual information measures any dependence at all. Computed side by side on simulated and bike-sharing data, with permutation tests, they separate \"unrelated\" from \"related, but not in a straight line\".",
+    summary: "Covariance measures linear co-variation and depends on the units; mutual information (from histograms, or from k-nearest neighbours as scikit-learn estimates it) measures any dependence at all. Computed side by side on simulated data and on the Seoul bike-sharing data, with split halves and permutation tests, they separate \"unrelated\" from \"related, but not in a straight line\".",
   },
   {
     id: 'curvefit', section: 'data-science', hasAnalysis: false,

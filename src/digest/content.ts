@@ -99,6 +99,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Is "there is a 95% chance the true value is in this interval" right or wrong? How would you say it instead?',
   },
   dependence: {
+    headline: { figure: 'mi-examples' },
+    tryIt: { options: { columns: 'Rented Bike Count,Hour,Temperature(°C),Humidity(%)' }, why: 'adds the hour of the day to the bike data: rentals rise and fall through the day in a curve, not a line. Compare its covariance and mutual-information z-scores.' },
     question: 'Can you think of two variables with zero covariance that are nonetheless obviously related?',
   },
   curvefit: {
