@@ -17,6 +17,8 @@ import { smoothAnalysis } from './smooth.ts';
 import { lstsqDataAnalysis } from './lstsq-data.ts';
 import { ciAnalysis } from './ci.ts';
 import { dependenceAnalysis } from './dependence.ts';
+import { kaprekarAnalysis } from './kaprekar.ts';
+import { curvefitAnalysis } from './curvefit.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -36,6 +38,8 @@ export const ANALYSES: readonly Analysis[] = [
   lstsqDataAnalysis,
   ciAnalysis,
   dependenceAnalysis,
+  kaprekarAnalysis,
+  curvefitAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

@@ -112,12 +112,12 @@ export const POSTS: readonly Post[] = [
     summary: "Factor every integer up to ten thousand and keep its largest prime factor: the primes line the diagonal, numbers whose factors are all small are \"smooth\" (175 of them are 5-smooth), and the most common largest factor turns out to be 19.",
   },
   {
-    id: 'kaprekar', section: 'data-science', hasAnalysis: false,
+    id: 'kaprekar', section: 'data-science', hasAnalysis: true,
     title: "A kink in the universe at 6174",
     url: "https://mikexcohen.substack.com",
     urlNote: "No post URL is known for this notebook; the link goes to the Substack home page.",
     notebook: "DSUnpacked/kink6174.ipynb",
-    summary: "Sort a four-digit number's digits descending and ascending, subtract, repeat: every such number reaches 6174 within seven steps. Counting the steps for all of them and writing the steps as a transition matrix turns a curiosity into linear algebra.",
+    summary: "Sort a four-digit number's digits descending and ascending, subtract, repeat: every number with at least two different digits reaches 6174 within seven steps. Counting the steps for all of them and tabulating how the step count of N relates to that of N + 1 turns a curiosity into a transition matrix and its eigenvalues.",
   },
   {
     id: 'lstsq-theory', section: 'data-science', hasAnalysis: true,
@@ -162,7 +162,7 @@ export const POSTS: readonly Post[] = [
     summary: "Covariance measures linear co-variation and depends on the units; mutual information (from histograms, or from k-nearest neighbours as scikit-learn estimates it) measures any dependence at all. Computed side by side on simulated data and on the Seoul bike-sharing data, with split halves and permutation tests, they separate \"unrelated\" from \"related, but not in a straight line\".",
   },
   {
-    id: 'curvefit', section: 'data-science', hasAnalysis: false,
+    id: 'curvefit', section: 'data-science', hasAnalysis: true,
     title: "Nonlinear curve-fitting to data and distributions",
     url: "https://mikexcohen.substack.com/p/nonlinear-curve-fitting-to-data-and",
     notebook: "DSUnpacked/curve_fitting.ipynb",

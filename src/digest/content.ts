@@ -73,6 +73,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Why would an FFT of 1,000,000 samples be fast and one of 1,000,003 samples slow?',
   },
   kaprekar: {
+    headline: { figure: 'transitions' },
+    tryIt: { options: { digits: 3 }, why: 'three-digit numbers have their own kink, at 495: fewer steps, a smaller transition matrix.' },
     question: 'Every four-digit number (with two different digits) falls into 6174. Is that a deep fact about numbers, or an accident of base ten?',
   },
   'lstsq-theory': {
@@ -104,6 +106,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Can you think of two variables with zero covariance that are nonetheless obviously related?',
   },
   curvefit: {
+    headline: { figure: 'sigmoid' },
+    tryIt: { options: { noise: 0.5 }, why: 'a quarter of the noise: watch the standard errors in the parameter tables shrink with it.' },
     question: 'How would you know that a nonlinear fit has found the best parameters rather than merely a good-looking local minimum?',
   },
   'rsa-words': {
