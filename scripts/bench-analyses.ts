@@ -5,8 +5,9 @@
 //
 //   node --import tsx scripts/bench-analyses.ts [--runs 3] [--only zipf,fourier]
 //
-// Targets on the project's 2-core machine: data-science analysis < 2 s, LLM analysis < 10 s,
-// one chart < 100 ms. The first run is reported separately: it pays for JIT warm-up, fonts,
+// Targets on the project's 2-core machine: data-science analysis < 3 s (the issue's bar for the
+// posts added later; /dependence, 21 figures with nearest-neighbour estimators, < 8 s), LLM
+// analysis < 10 s, one chart < 100 ms. The first run is reported separately: it pays for JIT warm-up, fonts,
 // model loading and (for /zipf) tokenizing ten books with no count cache.
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -33,7 +34,9 @@ const { renderChart } = await import('../src/render/chart.ts');
 const { lineChart, scatterChart } = await import('../src/render/charts.ts');
 const { createRng } = await import('../src/analyses/lib/random.ts');
 
-const TARGET_MS = { ds: 2000, llm: 10000, chart: 100 };
+const TARGET_MS = { ds: 3000, llm: 10000, chart: 100 };
+/** Analyses whose target differs from their kind's. */
+const TARGET_BY_ID: Record<string, number> = { dependence: 8000 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const ms = (v: number) => `${Math.round(v)} ms`;
 const mark = (v: number, target: number) => (v < target ? '✓' : '✗');
@@ -106,7 +109,7 @@ console.log(`## Analyses (default options; median of ${runs} after a first run)\
 console.log('| analysis | kind | figures | first run | compute | render | total | per figure | target | |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of rows) {
-  const target = TARGET_MS[r.kind];
+  const target = TARGET_BY_ID[r.id] ?? TARGET_MS[r.kind];
   if (r.error) {
     console.log(`| ${r.id} | ${r.kind} | – | – | – | – | – | – | < ${ms(target)} | error: ${r.error} |`);
     continue;
