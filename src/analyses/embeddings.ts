@@ -1,15 +1,17 @@
 // /embeddings — LLM breakdown 3/6: embeddings. Each token id picks a row of GPT-2's embedding
 // matrix (wte). Two words' vectors and their cosine similarity; the whole matrix as an image;
-// t-SNE of the first N tokens' vectors; and the mixture experiment: replace " Germany" in
+// t-SNE of the first N tokens' vectors as scikit-learn's TSNE runs it with the notebook's
+// perplexity 5 and its other defaults (PCA start, exact gradient); and the mixture experiment: replace " Germany" in
 // "The capital of Germany is" by a weighted mix of the " Germany" and " France" embeddings (the
 // engine's mix_embed patch) and watch P(" Berlin") and P(" Paris") trade places.
 import { z } from 'zod';
 import { findPost } from '../catalog/posts.ts';
-import type { Intervention } from '../llm/types.ts';
+import type { Engine, Intervention } from '../llm/types.ts';
 import { lineChart, scatterChart } from '../render/charts.ts';
 import { renderChart } from '../render/chart.ts';
 import { renderMatrix } from '../render/image.ts';
 import { renderPanels } from '../render/panels.ts';
+import { quoted } from './lib/literal.ts';
 import { encodeText, logitsRow, ordinal, singleToken, tokenTexts, wordForm } from './lib/llm-input.ts';
 import { formatPercent, softmax } from './lib/probability.ts';
 import { cosineSimilarity, linspace } from './lib/stats.ts';
@@ -30,7 +32,9 @@ const Options = z
     n_tokens: z.number().int().min(10).max(TSNE_MAX_POINTS).default(100)
       .describe('t-SNE map of the first n token embeddings'),
     perplexity: z.number().min(1).max(100).default(5)
-      .describe('t-SNE perplexity (about how many neighbours each point keeps); below n_tokens'),
+      .describe('t-SNE perplexity (about how many neighbours each point keeps; the notebook\'s 5); below n_tokens'),
+    init: z.enum(['pca', 'random']).default('pca')
+      .describe('t-SNE start: pca (scikit-learn\'s default, deterministic) or random (seeded)'),
     text: z.string().min(1).max(500).default('The capital of Germany is')
       .describe('Prompt for the mixture experiment; must contain the source word'),
     source: z.string().min(1).max(50).default('Germany')
@@ -44,7 +48,7 @@ const Options = z
     mixtures: z.number().int().min(2).max(101).default(17)
       .describe('Number of mixture weights from 0 to 1'),
     seed: z.number().int().min(0).max(2147483647).optional()
-      .describe('Seed for the t-SNE starting positions'),
+      .describe('Seed for the t-SNE starting positions with init:random (the PCA start needs none)'),
   })
   .strict();
 type Opts = z.infer<typeof Options>;
@@ -60,7 +64,21 @@ export interface EmbeddingsData {
   /** Per-dimension mean and standard deviation over all tokens. */
   dimMean: Float64Array;
   dimStd: Float64Array;
-  tsne: { ids: number[]; labels: string[]; coords: Float64Array; kl: number; initialKl: number; perplexity: number; seed: number };
+  tsne: {
+    ids: number[];
+    labels: string[];
+    coords: Float64Array;
+    kl: number;
+    initialKl: number;
+    perplexity: number;
+    init: 'pca' | 'random';
+    /** Used only with init 'random'. */
+    seed: number;
+    learningRate: number;
+    iterations: number;
+  };
+  /** A runnable next step checked against this model's tokenizer, differing from this run. */
+  suggestion: { options: string; why: string } | null;
   mixture: {
     tokens: string[];
     position: number;
@@ -126,6 +144,7 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<EmbeddingsData
   const first = wte.data.subarray(0, opts.n_tokens * D);
   const map = tsne(first, opts.n_tokens, D, {
     perplexity: opts.perplexity,
+    init: opts.init,
     seed,
     onProgress: (f) => ctx.progress(`t-SNE of the first ${opts.n_tokens} tokens`, 0.15 + 0.55 * f),
   });
@@ -161,7 +180,19 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<EmbeddingsData
     image: { data: image, rows: D, cols, stride },
     dimMean,
     dimStd,
-    tsne: { ids: tsneIds, labels: await tokenTexts(tsneIds), coords: map.coords, kl: map.klDivergence, initialKl: map.initialKl, perplexity: opts.perplexity, seed },
+    tsne: {
+      ids: tsneIds,
+      labels: await tokenTexts(tsneIds),
+      coords: map.coords,
+      kl: map.klDivergence,
+      initialKl: map.initialKl,
+      perplexity: opts.perplexity,
+      init: opts.init,
+      seed,
+      learningRate: map.learningRate,
+      iterations: map.iterations,
+    },
+    suggestion: await suggest(engine, opts),
     mixture: {
       tokens: await tokenTexts(ids),
       position,
@@ -178,6 +209,35 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<EmbeddingsData
     const word = wordForm(raw, true);
     return { word, id: await singleToken(engine, word, option) };
   }
+}
+
+/** Next steps to offer, in order; the first that fits this run and this tokenizer is suggested. */
+const SUGGESTIONS: { options: Record<string, string | number>; why: string }[] = [
+  { options: { word1: 'man', word2: 'woman' }, why: 'to compare two related words' },
+  { options: { n_tokens: 300 }, why: 'for a bigger t-SNE map' },
+  { options: { text: 'The capital of Japan is', source: 'Japan', target: 'Tokyo' }, why: 'to mix " Japan" with " France" instead' },
+  { options: { word1: 'cat', word2: 'dog' }, why: 'to compare two everyday animals' },
+];
+
+async function suggest(engine: Engine, opts: Opts): Promise<EmbeddingsData['suggestion']> {
+  for (const s of SUGGESTIONS) {
+    const entries = Object.entries(s.options);
+    if (entries.every(([k, v]) => (opts as Record<string, unknown>)[k] === v)) continue; // what just ran
+    const merged = { ...opts, ...s.options } as Opts;
+    try {
+      // Every word one token, the source among the text's tokens, t-SNE still possible.
+      await singleToken(engine, wordForm(merged.word1, false), 'word1');
+      await singleToken(engine, wordForm(merged.word2, false), 'word2');
+      const source = await singleToken(engine, wordForm(merged.source, true), 'source');
+      await singleToken(engine, wordForm(merged.target, true), 'target');
+      if (!engine.encode(merged.text).includes(source) || merged.perplexity >= merged.n_tokens) continue;
+    } catch {
+      continue;
+    }
+    const shown = entries.map(([k, v]) => (typeof v === 'string' && /\s/.test(v) ? `${k}:"${v}"` : `${k}:${v}`)).join(' ');
+    return { options: shown, why: s.why };
+  }
+  return null;
 }
 
 const q = (s: string) => JSON.stringify(s);
@@ -229,7 +289,7 @@ async function render(d: EmbeddingsData, opts: Opts): Promise<Figure[]> {
   const t = d.tsne;
   const tsnePng = await renderChart(scatterChart({
     title: `t-SNE of the first ${t.ids.length} token embeddings`,
-    subtitle: `perplexity ${t.perplexity}, seed ${t.seed}, KL divergence ${t.kl.toFixed(3)}`,
+    subtitle: `scikit-learn's TSNE: perplexity ${t.perplexity}, ${tsneStart(t)}, early exaggeration 12, learning rate ${fmtRate(t.learningRate)} (auto), ${t.iterations} iterations, exact gradient; KL divergence ${t.kl.toFixed(3)}`,
     xLabel: 't-SNE dim 1',
     yLabel: 't-SNE dim 2',
     series: [{
@@ -263,12 +323,12 @@ async function render(d: EmbeddingsData, opts: Opts): Promise<Figure[]> {
   return [
     { name: 'two-embeddings', title: 'Two embedding vectors', alt: `Left: the ${d.dims} embedding values of ${q(a.word)} and ${q(b.word)} by dimension. Right: one against the other; cosine similarity ${d.cosine.toFixed(3)}.`, png: vectorsPng },
     { name: 'embedding-matrix', title: 'Embedding matrix', alt: `The ${d.vocabSize} × ${d.dims} embedding matrix as an image, dimensions down and tokens across, blue negative to red positive within ±${opts.color_limit}.`, png: matrixPng },
-    { name: 'tsne', title: 't-SNE of token embeddings', alt: `Two-dimensional t-SNE map of the first ${t.ids.length} tokens' embeddings with each point labelled by its token (perplexity ${t.perplexity}, seed ${t.seed}).`, png: tsnePng },
+    { name: 'tsne', title: 't-SNE of token embeddings', alt: `Two-dimensional t-SNE map of the first ${t.ids.length} tokens' embeddings${t.ids.length <= 300 ? ' with each point labelled by its token' : ''} (perplexity ${t.perplexity}, ${tsneStart(t)}, exact gradient, KL divergence ${t.kl.toFixed(3)} from ${t.initialKl.toFixed(3)} at the start).`, png: tsnePng },
     { name: 'mixture', title: 'Mixing two embeddings', alt: `Probability of ${q(m.target.word)} and ${q(m.distractorTarget.word)} after ${q(opts.text)} as the ${q(m.source.word)} embedding is mixed with ${q(m.distractorSource.word)} over ${m.weights.length} weights: ${q(m.target.word)} goes from ${pc(m.targetProb[0])} to ${pc(m.targetProb[last])}, ${q(m.distractorTarget.word)} from ${pc(m.distractorProb[0])} to ${pc(m.distractorProb[last])}.`, png: mixturePng },
   ];
 }
 
-function explain(d: EmbeddingsData, opts: Opts): string {
+function explain(d: EmbeddingsData): string {
   const [a, b] = d.words;
   const m = d.mixture;
   const last = m.weights.length - 1;
@@ -277,16 +337,19 @@ function explain(d: EmbeddingsData, opts: Opts): string {
   const crossText = cross > 0
     ? ` The curves cross near w = ${m.weights[cross].toFixed(2)}.`
     : '';
-  const tryNext = opts.word1 === 'hello' && opts.word2 === 'world'
-    ? 'Try `/embeddings word1:king word2:queen`, or `n_tokens:500` for a bigger t-SNE map.'
-    : 'Try `/embeddings text:"The capital of Japan is" source:Japan target:Tokyo` with its own distractors.';
+  const tryNext = d.suggestion ? `Try \`/embeddings ${d.suggestion.options}\` ${d.suggestion.why}.` : '';
+  const t = d.tsne;
   return [
-    `Every token is a row of ${d.model}'s ${d.vocabSize} × ${d.dims} embedding matrix; ${q(a.word)} and ${q(b.word)} have cosine similarity ${d.cosine.toFixed(2)} (1 = same direction, 0 = unrelated).`,
-    `The t-SNE map squeezes the first ${d.tsne.ids.length} tokens (mostly punctuation, digits and letters) into 2-D so that neighbours stay neighbours: look for groups such as digits or capital letters.`,
-    `Mixing embeddings: with 100% ${q(m.distractorSource.word)} the model gives ${q(m.target.word)} ${pc(m.targetProb[0])} and ${q(m.distractorTarget.word)} ${pc(m.distractorProb[0])}; with 100% ${q(m.source.word)} (the clean text) ${pc(m.targetProb[last])} vs ${pc(m.distractorProb[last])}.${crossText}`,
+    `Every token is a row of ${d.model}'s ${d.vocabSize} × ${d.dims} embedding matrix; ${quoted(a.word)} and ${quoted(b.word)} have cosine similarity ${d.cosine.toFixed(2)} (1 = same direction, 0 = unrelated).`,
+    `The t-SNE map squeezes the first ${t.ids.length} tokens (mostly punctuation, digits and letters) into 2-D so that neighbours stay neighbours: look for groups such as digits or capital letters. ` +
+      `It runs as scikit-learn's TSNE does with the notebook's perplexity ${t.perplexity} (${tsneStart(t)}, early exaggeration 12, learning rate ${fmtRate(t.learningRate)}, ${t.iterations} iterations), but with the exact gradient instead of the Barnes–Hut approximation; KL divergence fell from ${t.initialKl.toFixed(3)} to ${t.kl.toFixed(3)}.`,
+    `Mixing embeddings: with 100% ${quoted(m.distractorSource.word)} the model gives ${quoted(m.target.word)} ${pc(m.targetProb[0])} and ${quoted(m.distractorTarget.word)} ${pc(m.distractorProb[0])}; with 100% ${quoted(m.source.word)} (the clean text) ${pc(m.targetProb[last])} vs ${pc(m.distractorProb[last])}.${crossText}`,
     tryNext,
-  ].join(' ');
+  ].filter(Boolean).join(' ');
 }
+
+const tsneStart = (t: EmbeddingsData['tsne']) => (t.init === 'pca' ? 'PCA start' : `random start, seed ${t.seed}`);
+const fmtRate = (r: number) => (Number.isInteger(r) ? String(r) : r.toFixed(1));
 
 const round = (v: number) => Number(v.toPrecision(6));
 
@@ -305,8 +368,13 @@ function figureData(d: EmbeddingsData): Record<string, unknown> {
       dimensionStd: Array.from(d.dimStd, round),
     },
     tsne: {
+      method: 'exact t-SNE, scikit-learn TSNE defaults (early_exaggeration 12, learning_rate auto, max_iter 1000)',
       perplexity: d.tsne.perplexity,
-      seed: d.tsne.seed,
+      init: d.tsne.init,
+      seed: d.tsne.init === 'random' ? d.tsne.seed : null,
+      learningRate: d.tsne.learningRate,
+      iterations: d.tsne.iterations,
+      initialKlDivergence: d.tsne.initialKl,
       klDivergence: d.tsne.kl,
       points: d.tsne.ids.map((id, i) => ({ id, token: d.tsne.labels[i], x: round(d.tsne.coords[2 * i]), y: round(d.tsne.coords[2 * i + 1]) })),
     },

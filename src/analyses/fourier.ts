@@ -1,7 +1,9 @@
 // /fourier — "The Fourier transform, explained with for-loops". A compound signal and its
 // spectrum; dot products of a wavelet with real cosines (which depend on the wavelet's phase)
 // and with complex sine waves (whose magnitude does not); and the Fourier transform written as
-// a loop of those dot products, checked against an FFT.
+// a loop of those dot products, checked against an FFT. The complex sine wave is drawn as the
+// notebook draws it, a 3-D helix (time, real, imaginary) seen from elevation 20° and azimuth 60°,
+// next to its parts over time and its circle in the complex plane.
 import { z } from 'zod';
 import type { ChartConfiguration } from 'chart.js';
 import { findPost } from '../catalog/posts.ts';
@@ -9,6 +11,7 @@ import { lineChart, scatterChart, stemChart, type LineOptions, type Series } fro
 import { renderChart } from '../render/chart.ts';
 import { colormap, rgbCss } from '../render/colormaps.ts';
 import { renderPanels } from '../render/panels.ts';
+import { renderPanelsWith3d } from '../render/scatter3d.ts';
 import { theme } from '../render/theme.ts';
 import { lttb } from './lib/decimate.ts';
 import { fixed } from './lib/format.ts';
@@ -85,6 +88,10 @@ export interface FourierData {
     atFrequency: { real: number[]; complexRe: number[]; complexIm: number[] };
   };
   loop: {
+    /** Phase of the wavelet the loop transforms: the sweep's last, as in the notebook (2π by default). */
+    phase: number;
+    /** That wavelet, sampled on wavelet.time. */
+    signal: number[];
     n: number;
     hz: number[];
     loopAmplitude: number[];
@@ -95,6 +102,8 @@ export interface FourierData {
 }
 
 const TWO_PI = 2 * Math.PI;
+/** The notebook's view_init(elev=20, azim=60) of the complex sine wave. */
+const HELIX_VIEW = { elev: 20, azim: 60 } as const;
 
 /** Samples t = start + i/srate for i = 0…n−1. */
 function timeAxis(start: number, n: number, srate: number): number[] {
@@ -195,14 +204,19 @@ export function computeFourier(opts: FourierOptions): FourierData {
     sweep.atFrequency.complexIm.push(2 * d.complex.im);
   }
 
-  // The Fourier transform as a loop, against the FFT.
-  const loopCoefs = loopDft(wSignal);
-  const fftCoefs = fft(wSignal);
+  // The Fourier transform as a loop, against the FFT, of the last wavelet of the sweep (the
+  // notebook's `signal` at that point).
+  const loopPhase = phases[phases.length - 1];
+  const loopSignal = sweep.signals[sweep.signals.length - 1];
+  const loopCoefs = loopDft(loopSignal);
+  const fftCoefs = fft(loopSignal);
   const loopAmp = magnitudes(loopCoefs, 2 / nWavelet);
   const fftAmp = magnitudes(fftCoefs, 2 / nWavelet);
   const loopBinHz = srate / nWavelet;
   const lastLoopBin = Math.min(Math.floor(nWavelet / 2), Math.ceil((opts.wavelet_freq + SCAN_HALF_SPAN + 0.2) / loopBinHz));
   const loop: FourierData['loop'] = {
+    phase: loopPhase,
+    signal: loopSignal,
     n: nWavelet,
     hz: [],
     loopAmplitude: [],
@@ -244,7 +258,7 @@ export function explainFourier(d: FourierData, opts: FourierOptions): string {
   return [
     `The amplitude spectrum of the compound signal recovers each sine wave's amplitude: ${rec}.`,
     `Dot products with real cosines depend on the wavelet's phase: across ${d.sweep.phases.length} phases the ${d.wavelet.frequency} Hz value swings from ${f3(Math.min(...real))} to ${f3(Math.max(...real))}, while the magnitude of the dot product with a complex sine wave stays at ${f3(complexAmp[0])} (spread ${spread(complexAmp).toExponential(1)}).`,
-    `Writing the Fourier transform as a loop of such dot products over all ${d.loop.n} frequencies gives the FFT's answer to within ${d.loop.maxAbsDifference.toExponential(1)}: the FFT is the same computation, only faster.`,
+    `Writing the Fourier transform as a loop of such dot products over all ${d.loop.n} frequencies (for the sweep's last wavelet, θ = ${phaseLabel(d.loop.phase)}) gives the FFT's answer to within ${d.loop.maxAbsDifference.toExponential(1)}: the FFT is the same computation, only faster.`,
     tryNext,
   ].join(' ');
 }
@@ -383,11 +397,13 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
     legend: true,
   }), { height: 420 });
 
-  // One cycle of the complex sine wave seen end-on: the 3-D helix (time, real, imag) drawn as
-  // its two 2-D views — the parts against time, and the circle in the complex plane.
+  // The complex sine wave three ways: its parts against time, the notebook's 3-D helix (time,
+  // real, imaginary) from elevation 20° and azimuth 60°, and one cycle seen end-on (the circle).
   const period = 1 / d.wavelet.frequency;
   const cycle = d.wavelet.time.filter((t) => t >= 0 && t < period + 1e-12);
-  const complexSine = await renderPanels([
+  const helixTime = trace(d.wavelet.time, d.wavelet.time, FULL).x; // evenly thinned times
+  const omega = 2 * Math.PI * d.wavelet.frequency;
+  const complexSine = await renderPanelsWith3d([
     signalChart({
       title: 'Complex sine wave in parts',
       subtitle: `exp(i·2π·${d.wavelet.frequency}·t) = cos + i·sin`,
@@ -403,6 +419,29 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
       ],
       legend: true,
     }),
+    {
+      scatter3d: {
+        title: 'Complex sine wave',
+        subtitle: 'a helix along time',
+        xLabel: 'Time (s)',
+        yLabel: 'Real (cos)',
+        zLabel: 'Imag (sine)',
+        ...HELIX_VIEW,
+        xLim: [d.wavelet.time[0], d.wavelet.time[d.wavelet.time.length - 1]],
+        yLim: [-1, 1],
+        zLim: [-1, 1],
+        legend: false,
+        series: [{
+          label: `exp(i·2π·${d.wavelet.frequency}·t)`,
+          x: helixTime,
+          y: helixTime.map((t) => Math.cos(omega * t)),
+          z: helixTime.map((t) => Math.sin(omega * t)),
+          marker: 'none',
+          lineWidth: 1.5,
+          color: '#b3b3e6',
+        }],
+      },
+    },
     scatterChart({
       title: 'Seen end-on: one cycle in the complex plane',
       subtitle: `t = 0 → ${fixed(period, 3)} s turns once counter-clockwise`,
@@ -422,7 +461,7 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
       ],
       legend: false,
     }),
-  ], { columns: 2, panelHeight: 520 });
+  ], { columns: 3, width: 1800, panelHeight: 540 });
 
   // The same wavelet probed both ways, side by side (the notebook draws them as two figures).
   const dotProducts = await renderPanels([
@@ -505,9 +544,26 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
   ], { columns: 2, panelHeight: 540 });
 
   const l = d.loop;
+  const loopTheta = `θ = ${phaseLabel(l.phase)}`;
+  const loopLim = Math.ceil(Math.max(...l.loopAmplitude) * 1.05 * 20) / 20;
+  const loopDftPng = await renderPanels([
+    signalPanel(d, l.signal, `Signal (${d.wavelet.frequency} Hz wavelet, ${loopTheta})`),
+    stemChart({
+      title: 'Frequency domain',
+      subtitle: `2·|loop coefficients|/N, ${l.n} complex sine waves`,
+      xLabel: 'Frequency (Hz)',
+      yLabel: 'Amplitude',
+      ...scanAxis(d),
+      yMin: 0,
+      yMax: loopLim,
+      series: [{ label: 'for-loop DFT', x: l.hz, values: l.loopAmplitude, color: stemColor }],
+      legend: false,
+    }),
+  ], { columns: 2, panelHeight: 420, title: `The Fourier transform as a for-loop over all ${l.n} frequencies` });
+
   const loopVsFft = await renderChart(asLine(stemChart({
     title: 'The Fourier transform as a for-loop, compared with the FFT',
-    subtitle: `${l.n} dot products with complex sine waves; max |loop − FFT| = ${l.maxAbsDifference.toExponential(1)} (coefficients ÷ N)`,
+    subtitle: `${loopTheta} wavelet: ${l.n} dot products with complex sine waves; max |loop − FFT| = ${l.maxAbsDifference.toExponential(1)} (coefficients ÷ N)`,
     xLabel: 'Frequency (Hz)',
     yLabel: 'Amplitude',
     ...scanAxis(d),
@@ -536,8 +592,10 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
     },
     {
       name: 'complex-sine',
-      title: 'A complex sine wave in 2-D views',
-      alt: `The real (cosine) and imaginary (sine) parts of a ${d.wavelet.frequency} Hz complex sine wave over time, and one cycle of it in the complex plane: a unit circle traced counter-clockwise.`,
+      title: 'A complex sine wave: parts, helix and circle',
+      alt: `Three panels of a ${d.wavelet.frequency} Hz complex sine wave. Left: its real (cosine) and imaginary (sine) parts over time. ` +
+        `Middle: the notebook's 3-D view, time against real and imaginary part, seen from elevation ${HELIX_VIEW.elev}° and azimuth ${HELIX_VIEW.azim}°: a helix of ${fixed(d.wavelet.frequency * (d.wavelet.time[d.wavelet.time.length - 1] - d.wavelet.time[0]), 0)} turns. ` +
+        `Right: one cycle of it in the complex plane, a unit circle traced counter-clockwise.`,
       png: complexSine,
     },
     {
@@ -559,9 +617,15 @@ export async function renderFourier(d: FourierData, opts: FourierOptions): Promi
       png: complexPlane,
     },
     {
+      name: 'loop-dft',
+      title: 'Fourier transform in a loop',
+      alt: `Left: the ${d.wavelet.frequency} Hz wavelet with phase ${loopTheta} (the sweep's last). Right: stems of its amplitude spectrum from ${l.n} loop dot products with complex sine waves, peaking at ${fixed(l.hz[l.loopAmplitude.indexOf(Math.max(...l.loopAmplitude))], 2)} Hz with ${f3(Math.max(...l.loopAmplitude))}.`,
+      png: loopDftPng,
+    },
+    {
       name: 'loop-vs-fft',
       title: 'Fourier transform in a loop vs FFT',
-      alt: `Amplitude spectrum of the wavelet from ${l.n} loop dot products (stems) and from the FFT (line); they agree to ${l.maxAbsDifference.toExponential(1)}.`,
+      alt: `Amplitude spectrum of the ${loopTheta} wavelet from ${l.n} loop dot products (stems) and from the FFT (line); they agree to ${l.maxAbsDifference.toExponential(1)}.`,
       png: loopVsFft,
     },
   ];
@@ -584,7 +648,7 @@ export const fourierAnalysis: Analysis<typeof Options, FourierData> = {
       spectrum_amplitude: d.compound.spectrum.amplitude.map(round6),
     },
     'phase-templates': { template: `cos(2π·${d.wavelet.frequency}·t)`, signals: d.templates.map((t) => ({ phase: t.phase, dot_product: t.dot })) },
-    'complex-sine': { formula: `exp(i·2π·${d.wavelet.frequency}·t)`, frequency_hz: d.wavelet.frequency },
+    'complex-sine': { formula: `exp(i·2π·${d.wavelet.frequency}·t)`, frequency_hz: d.wavelet.frequency, helix_view: HELIX_VIEW, time_s: [d.wavelet.time[0], d.wavelet.time[d.wavelet.time.length - 1]] },
     'dot-products': { wavelet: waveletFormula(d), frequency_hz: d.scanHz, real_cosine_amplitude: d.realDots, complex_sine_amplitude: d.complexDots },
     'phase-sweep': {
       phases: d.sweep.phases,
@@ -599,7 +663,14 @@ export const fourierAnalysis: Analysis<typeof Options, FourierData> = {
       complex_real: d.sweep.atFrequency.complexRe,
       complex_imag: d.sweep.atFrequency.complexIm,
     },
+    'loop-dft': {
+      wavelet_phase: d.loop.phase,
+      n: d.loop.n,
+      frequency_hz: d.loop.hz.map(round6),
+      loop_amplitude: d.loop.loopAmplitude.map(round6),
+    },
     'loop-vs-fft': {
+      wavelet_phase: d.loop.phase,
       n: d.loop.n,
       frequency_hz: d.loop.hz.map(round6),
       loop_amplitude: d.loop.loopAmplitude.map(round6),

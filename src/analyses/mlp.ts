@@ -1,13 +1,17 @@
 // /mlp — LLM breakdown 6/6: the MLP. Why expand and bend (two rings become separable with one
-// extra non-linear feature; GELU), what GPT-2's MLP does to activations stage by stage, and how
+// extra non-linear feature: the notebook's 3-D view with the radius as height, plus the
+// radius-against-angle view; GELU), what GPT-2's MLP does to activations stage by stage, and how
 // much the prediction leans on each block's largest MLP outputs (mean-imputing the top 8 %).
+// The notebook runs gpt2-medium: that is the preferred model when downloaded.
 import { z } from 'zod';
 import { findPost } from '../catalog/posts.ts';
 import type { Engine, Intervention } from '../llm/types.ts';
 import { scatterChart, lineChart, type Series } from '../render/charts.ts';
 import { renderChart } from '../render/chart.ts';
 import { renderPanels } from '../render/panels.ts';
+import { renderPanelsWith3d } from '../render/scatter3d.ts';
 import { theme } from '../render/theme.ts';
+import { quoted } from './lib/literal.ts';
 import { fromPosition } from './lib/activations.ts';
 import { distribution, histogramMatrix, imageLimit, leftEdges, type Distribution, type HistogramMatrix } from './lib/histogram.ts';
 import { encodeText, singleToken, wordForm } from './lib/llm-input.ts';
@@ -20,6 +24,8 @@ import { linspace } from './lib/stats.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
 
 const NOTEBOOK_LAYER = 10;
+/** The notebook's view_init(20, 20) of the rings in 3-D. */
+const RINGS_VIEW = { elev: 20, azim: 20 } as const;
 
 const Options = z
   .object({
@@ -206,9 +212,25 @@ function ringsFigure(d: MlpData): Promise<Buffer> {
       { label: `threshold circle r = ${r.threshold.toFixed(2)}`, points: circle, color: theme.muted, dashed: true, pointRadius: LINE_ONLY, lineWidth: 1.5 },
     ],
   });
+  // The notebook's second panel: the same points lifted to height = radius, seen from (20°, 20°).
+  const lifted = {
+    scatter3d: {
+      title: 'Linearly separable in 3-D',
+      subtitle: `height = radius: a flat plane at height ${r.threshold.toFixed(2)} would separate ${pct(r.radiusAccuracy)}`,
+      xLabel: 'x',
+      yLabel: 'y',
+      zLabel: 'Radius',
+      ...RINGS_VIEW,
+      tickLabels: { x: false, y: false },
+      series: [
+        { label: 'inner ring', x: r.inner.x, y: r.inner.y, z: r.inner.radius, color: INNER, edgeColor: '#000000', pointRadius: 4.5 },
+        { label: 'outer ring', x: r.outer.x, y: r.outer.y, z: r.outer.radius, color: OUTER, edgeColor: '#000000', pointRadius: 4.5, marker: 'square' as const },
+      ],
+    },
+  };
   const deg = r.theta.map((t) => (t * 180) / Math.PI);
   const radius = scatterChart({
-    title: 'Separable with one threshold on the radius',
+    title: 'The radius against the angle',
     subtitle: `radius = √(x² + y²) < ${r.threshold.toFixed(2)}: ${pct(r.radiusAccuracy)} correct`,
     xLabel: 'angle (degrees)',
     yLabel: 'radius (the added feature)',
@@ -219,7 +241,7 @@ function ringsFigure(d: MlpData): Promise<Buffer> {
     ],
     annotations: [{ kind: 'hline', y: r.threshold, color: theme.foreground, label: `threshold ${r.threshold.toFixed(2)}` }],
   });
-  return renderPanels([plane, radius], { columns: 2, panelHeight: 660, title: 'Linear separation after a non-linear expansion' });
+  return renderPanelsWith3d([plane, lifted, radius], { columns: 3, width: 1800, panelHeight: 620, title: 'Linear separation after a non-linear expansion' });
 }
 
 function geluFigure(d: MlpData): Promise<Buffer> {
@@ -309,12 +331,15 @@ function imputationFigure(d: MlpData): Promise<Buffer> {
 async function render(d: MlpData): Promise<Figure[]> {
   const L = d.nLayers;
   const m = d.imputation;
-  const worst = argminIndex(m.perLayer);
+  const top = strongestBlock(m);
+  const r = d.rings;
   return [
     {
       name: 'two-rings',
       title: 'Linear separation after a non-linear expansion',
-      alt: `Left: two noisy rings of ${d.rings.theta.length} points (radius 1 and 2) in the x–y plane with the separating circle at radius ${d.rings.threshold.toFixed(2)}; no straight line does better than ${pct(d.rings.lineAccuracy)}. Right: each point's radius against its angle; one horizontal threshold separates ${pct(d.rings.radiusAccuracy)}.`,
+      alt: `Three panels. Left: two noisy rings of ${r.theta.length} points each (radius 1 and 2) in the x–y plane with the separating circle at radius ${r.threshold.toFixed(2)}; no straight line does better than ${pct(r.lineAccuracy)}. ` +
+        `Middle: the same points in 3-D with their radius as height, seen from elevation ${RINGS_VIEW.elev}° and azimuth ${RINGS_VIEW.azim}°: the inner ring lies ${r.radiusAccuracy === 1 ? 'wholly' : 'mostly'} below the outer one. ` +
+        `Right: each point's radius against its angle; one horizontal threshold at ${r.threshold.toFixed(2)} separates ${pct(r.radiusAccuracy)}.`,
       png: await ringsFigure(d),
     },
     {
@@ -338,30 +363,48 @@ async function render(d: MlpData): Promise<Figure[]> {
     {
       name: 'mlp-imputation',
       title: 'Mean-imputing the largest MLP outputs',
-      alt: `Log-probability of ${q(m.target)} after the text when the top ${m.k} MLP output units at the last token of one block are set to their mean, per block; the dashed line is the clean value ${m.clean.toFixed(3)}. Block ${worst} matters most (${m.perLayer[worst].toFixed(3)}).`,
+      alt: `Log-probability of ${q(m.target)} after the text when the top ${m.k} MLP output units at the last token of one block are set to their mean, per block; the dashed line is the clean value ${m.clean.toFixed(3)}. ` +
+        `Imputing in block ${top.block} moves it most: it ${top.effect < 0 ? 'falls' : 'rises'} to ${m.perLayer[top.block].toFixed(3)} (${signed(top.effect)}).`,
       png: await imputationFigure(d),
     },
   ];
 }
 
-function argminIndex(x: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < x.length; i++) if (x[i] < x[best]) best = i;
-  return best;
+/** The block whose imputation moves log P(target) furthest from the clean run, either way. */
+export function strongestBlock(m: Pick<MlpData['imputation'], 'perLayer' | 'clean'>): { block: number; effect: number } {
+  let block = 0;
+  for (let l = 1; l < m.perLayer.length; l++) {
+    if (Math.abs(m.perLayer[l] - m.clean) > Math.abs(m.perLayer[block] - m.clean)) block = l;
+  }
+  return { block, effect: m.perLayer[block] - m.clean };
 }
 
-function explain(d: MlpData): string {
+const signed = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(3)}`;
+
+/** Runnable suggestions that differ from this run and fit this model (block numbers, unit counts). */
+export function mlpSuggestions(d: MlpData, opts: Opts): { command: string; why: string }[] {
+  const out: { command: string; why: string }[] = [];
+  const fraction = opts.fraction < 0.2 ? 0.2 : opts.fraction < 0.5 ? 0.5 : 0.08;
+  if (Math.floor(fraction * d.imputation.width) >= 1) {
+    out.push({ command: `/mlp fraction:${fraction}`, why: fraction === 0.08 ? 'to impute the notebook\'s 8 %' : 'to impute more units' });
+  }
+  const layer = d.layer === 0 ? d.nLayers - 1 : 0;
+  if (layer !== d.layer) out.push({ command: `/mlp layer:${layer}`, why: `to see block ${layer}'s distributions` });
+  return out;
+}
+
+function explain(d: MlpData, opts: Opts): string {
   const m = d.imputation;
-  const effects = m.perLayer.map((v) => v - m.clean);
-  const biggest = effects.reduce((best, e, i) => (Math.abs(e) > Math.abs(effects[best]) ? i : best), 0);
+  const top = strongestBlock(m);
   const pre = d.preGeluNegative[d.layer];
-  const dir = effects[biggest] < 0 ? 'lowers' : 'raises';
+  const dir = top.effect < 0 ? 'lowers' : 'raises';
+  const tries = mlpSuggestions(d, opts).map((t) => `\`${t.command}\` ${t.why}`);
   return [
-    `The rings show why an MLP expands and bends: no straight line sorts the two rings (best ${pct(d.rings.lineAccuracy)}), but adding the radius as a feature lets one threshold (${d.rings.threshold.toFixed(2)}) get ${pct(d.rings.radiusAccuracy)} right.`,
+    `The rings show why an MLP expands and bends: no straight line sorts the two rings (best ${pct(d.rings.lineAccuracy)}), but lifting each point to its radius as a third feature lets one flat threshold (${d.rings.threshold.toFixed(2)}) get ${pct(d.rings.radiusAccuracy)} right.`,
     `In block ${d.layer}, ${pct(pre)} of the expanded pre-GELU values are negative; GELU squeezes all of them into (−0.17, 0), the tall spike just left of zero in the post-GELU histogram.`,
-    `Mean-imputing the ${m.k} largest of ${m.width} MLP outputs at the last token ${dir} log P(${q(m.target)}) most in block ${biggest} (${m.clean.toFixed(3)} → ${m.perLayer[biggest].toFixed(3)}), and across blocks it spans ${Math.min(...m.perLayer).toFixed(3)} to ${Math.max(...m.perLayer).toFixed(3)}.`,
-    `Try \`/mlp fraction:0.2\` to impute more units, or \`/mlp layer:${d.layer === 0 ? 1 : 0}\` to see an early block's distributions.`,
-  ].join(' ');
+    `Mean-imputing the ${m.k} largest of ${m.width} MLP outputs at the last token ${dir} log P(${quoted(m.target)}) most in block ${top.block} (${m.clean.toFixed(3)} → ${m.perLayer[top.block].toFixed(3)}), and across blocks it spans ${Math.min(...m.perLayer).toFixed(3)} to ${Math.max(...m.perLayer).toFixed(3)}.`,
+    tries.length ? `Try ${tries.join(', or ')}.` : '',
+  ].filter(Boolean).join(' ');
 }
 
 function figureData(d: MlpData): Record<string, unknown> {
@@ -418,6 +461,7 @@ export const mlpAnalysis: Analysis<typeof Options, MlpData> = {
   id: 'mlp',
   post: findPost('mlp')!,
   usesModel: true,
+  preferredModel: 'gpt2-medium',
   options: Options,
   compute,
   render,

@@ -7,9 +7,13 @@ export const theme = {
   muted: '#a0a0a0',
   grid: 'rgba(255,255,255,0.14)',
   axis: '#bdbdbd',
-  /** Registered by fonts.ts (system DejaVu, or the copy shipped in @fontsource). */
-  fontFamily: 'DejaVu Sans',
-  monoFamily: 'DejaVu Sans Mono',
+  /**
+   * CSS font lists, registered by fonts.ts (system DejaVu or the copy shipped in @fontsource,
+   * then Noto fallbacks that Skia uses glyph by glyph for CJK, Arabic, Tamil and emoji).
+   * Equal to fontStack('DejaVu Sans') and fontStack('DejaVu Sans Mono') (test/render/fonts.test.ts).
+   */
+  fontFamily: 'DejaVu Sans, Noto Sans SC, Noto Sans Arabic, Noto Sans Tamil, Noto Emoji',
+  monoFamily: 'DejaVu Sans Mono, Noto Sans SC, Noto Sans Arabic, Noto Sans Tamil, Noto Emoji',
   fontSize: 14,
   titleSize: 18,
   /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { embeddingsAnalysis, type EmbeddingsData } from '../../src/analyses/embeddings.ts';
+import { tsne } from '../../src/analyses/lib/tsne.ts';
 import { runAnalysis } from '../../src/analyses/run.ts';
 import { OptionError, type AnalysisContext } from '../../src/analyses/types.ts';
 import { disposeEngines, getEngine } from '../../src/llm/provider.ts';
@@ -59,13 +60,44 @@ describe('/embeddings', () => {
     assert.ok(Math.abs(d.dimMean[3] - Array.from({ length: V }, (_, t) => wte.data[t * D + 3]).reduce((s, v) => s + v, 0) / V) < 1e-9);
   });
 
-  test('t-SNE maps the first 100 tokens, reproducibly from the seed', async () => {
+  test('t-SNE maps the first 100 tokens with scikit-learn\'s defaults and the notebook\'s perplexity 5', async () => {
     assert.equal(d.tsne.ids.length, 100);
     assert.equal(d.tsne.coords.length, 200);
     assert.deepEqual(d.tsne.labels.slice(0, 3), ['!', '"', '#']);
+    assert.equal(d.tsne.perplexity, 5);
+    assert.equal(d.tsne.init, 'pca');
+    assert.equal(d.tsne.learningRate, 50); // auto: max(100 / 12 / 4, 50)
+    assert.equal(d.tsne.iterations, 1000);
     assert.ok(d.tsne.kl < d.tsne.initialKl);
-    const again = await embeddingsAnalysis.compute(opts({ mixtures: 2 }), ctx());
+    // The PCA start needs no seed: another seed gives the same map.
+    const again = await embeddingsAnalysis.compute(opts({ mixtures: 2, seed: 99 }), ctx());
     assert.deepEqual(again.tsne.coords, d.tsne.coords);
+    // Wiring: the map is t-SNE (library defaults = sklearn's) of wte's first 100 rows at perplexity 5.
+    const wte = engine.weight('wte.weight');
+    const D = wte.dims[1];
+    assert.deepEqual(tsne(wte.data.subarray(0, 100 * D), 100, D, { perplexity: 5 }).coords, d.tsne.coords);
+    const figures = await embeddingsAnalysis.render(d, opts());
+    const tsneFig = figures.find((f) => f.name === 'tsne')!;
+    assert.match(tsneFig.alt, /perplexity 5, PCA start, exact gradient/);
+    assert.match(embeddingsAnalysis.explain(d, opts()), /scikit-learn's TSNE .* perplexity 5 \(PCA start, early exaggeration 12, learning rate 50, 1000 iterations\), but with the exact gradient/);
+    // A random start uses the seed.
+    const r1 = await embeddingsAnalysis.compute(opts({ mixtures: 2, init: 'random', seed: 1 }), ctx());
+    const r2 = await embeddingsAnalysis.compute(opts({ mixtures: 2, init: 'random', seed: 2 }), ctx());
+    assert.notDeepEqual(r1.tsne.coords, r2.tsne.coords);
+    assert.equal((embeddingsAnalysis.figureData(r1, opts({ init: 'random', seed: 1 })).tsne as { seed: number | null }).seed, 1);
+    assert.equal((embeddingsAnalysis.figureData(d, opts()).tsne as { seed: number | null }).seed, null);
+  });
+
+  test('the Try hint uses one-token words, fits the text, and is not what just ran', async () => {
+    assert.deepEqual(d.suggestion, { options: 'word1:man word2:woman', why: 'to compare two related words' });
+    const ran = await embeddingsAnalysis.compute(opts({ word1: 'man', word2: 'woman', mixtures: 2 }), ctx());
+    assert.deepEqual(ran.suggestion, { options: 'n_tokens:300', why: 'for a bigger t-SNE map' });
+    const both = await embeddingsAnalysis.compute(opts({ word1: 'man', word2: 'woman', n_tokens: 300, mixtures: 2 }), ctx());
+    assert.deepEqual(both.suggestion, { options: 'text:"The capital of Japan is" source:Japan target:Tokyo', why: 'to mix " Japan" with " France" instead' });
+    // Every suggested word really is one token here (" queen" would not be: "que" + "en").
+    for (const w of ['man', 'woman', ' Japan', ' Tokyo']) assert.equal(engine.encode(w).length, 1, w);
+    assert.equal(engine.encode('queen').length, 2);
+    assert.match(embeddingsAnalysis.explain(d, opts()), /Try `\/embeddings word1:man word2:woman` to compare two related words\.$/);
   });
 
   test('mixture: 17 weights through the mix_embed patch; the ends equal unpatched runs of the two texts', async () => {
@@ -110,5 +142,6 @@ describe('/embeddings', () => {
     await fails({ target: 'Zzyzx' }, 'target', /" Zzyzx" is \d tokens/);
     await fails({ n_tokens: 10, perplexity: 10 }, 'perplexity', /below n_tokens \(10\)/);
     await fails({ n_tokens: 5000 }, 'n_tokens', /at most 1000/);
+    await fails({ init: 'spectral' }, 'init', /pca|random/);
   });
 });

@@ -9,6 +9,7 @@ import { fft, loopDft, maxAbsDifference } from '../../src/analyses/lib/spectrum.
 import { parseOptions } from '../../src/analyses/options.ts';
 import { runAnalysis } from '../../src/analyses/run.ts';
 import { decodePng } from '../../src/render/png.ts';
+import { inkIn } from '../render/helpers.ts';
 
 const defaults = () => parseOptions(Options, {});
 
@@ -114,6 +115,16 @@ describe('/fourier numbers', () => {
     assert.ok(Math.abs(peak - 5) < 0.34, `peak at ${peak} Hz`);
   });
 
+  test('the loop transforms the sweep\'s last wavelet (θ = 2π), as the notebook\'s `signal` is by then', () => {
+    assert.equal(d.loop.phase, 2 * Math.PI);
+    assert.deepEqual(d.loop.signal, d.sweep.signals[15]);
+    // numpy: t = np.arange(-1.5, 1.5+1/1000, 1/1000); s = np.cos(2*np.pi*5*t + 2*np.pi)*np.exp(-t**2/.1);
+    // 2*abs(np.fft.fft(s)/len(s)) at bins 12, 15, 18 (len 3001).
+    const expected = [[12, 0.0694279065235], [15, 0.186770271914], [18, 0.0698859236065]] as const;
+    for (const [k, v] of expected) assert.ok(Math.abs(d.loop.loopAmplitude[k] - v) < 1e-9, `bin ${k}: ${d.loop.loopAmplitude[k]}`);
+    assert.ok(Math.abs(d.loop.hz[15] - 15000 / 3001) < 1e-12);
+  });
+
   test('phase labels read as fractions of π', () => {
     assert.equal(phaseLabel(Math.PI / 4), 'π/4');
     assert.equal(phaseLabel(Math.PI / 2), 'π/2');
@@ -160,12 +171,16 @@ describe('/fourier end to end', () => {
     const r = await runAnalysis(fourierAnalysis, { phases: '8' });
     assert.equal(r.model, null);
     assert.deepEqual(r.figures.map((f) => f.name), [
-      'compound', 'phase-templates', 'complex-sine', 'dot-products', 'phase-sweep', 'complex-plane', 'loop-vs-fft',
+      'compound', 'phase-templates', 'complex-sine', 'dot-products', 'phase-sweep', 'complex-plane', 'loop-dft', 'loop-vs-fft',
     ]);
     for (const f of r.figures) {
       assert.ok(f.png.length < 8 * 1024 * 1024, f.name);
       const img = await decodePng(f.png);
-      assert.equal(img.width, 2400, f.name);
+      assert.equal(img.width, f.name === 'complex-sine' ? 3600 : 2400, f.name);
+      if (f.name === 'complex-sine') {
+        // Parts over time, the notebook's 3-D helix, the circle in the complex plane: all drawn.
+        for (let p = 0; p < 3; p++) assert.ok(inkIn(img, p * 1200 + 100, 200, p * 1200 + 1100, 900) > 2000, `complex-sine panel ${p}`);
+      }
       assert.ok(!img.isBlank(), f.name);
       assert.ok(f.alt.length > 40, f.name);
     }
@@ -173,6 +188,10 @@ describe('/fourier end to end', () => {
     assert.match(r.explanation, /5\.00 at 5 Hz/);
     assert.match(r.explanation, /across 8 phases/);
     assert.match(r.explanation, /`\/fourier phase:/);
+    assert.match(r.explanation, /sweep's last wavelet, θ = 2π/);
+    assert.deepEqual((r.data['complex-sine'] as { helix_view: unknown }).helix_view, { elev: 20, azim: 60 });
+    assert.match(r.figures.find((f) => f.name === 'complex-sine')!.alt, /Middle: the notebook's 3-D view.*elevation 20° and azimuth 60°: a helix of 15 turns/);
+    assert.match(r.figures.find((f) => f.name === 'loop-dft')!.alt, /phase θ = 2π .*peaking at 5\.00 Hz with 0\.187/);
     JSON.stringify(r.data); // serialisable
   });
 });

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { bestLinearAccuracy, bestThreshold, gelu } from '../../src/analyses/lib/separation.ts';
-import { mlpAnalysis } from '../../src/analyses/mlp.ts';
+import { mlpAnalysis, mlpSuggestions, strongestBlock, type MlpData } from '../../src/analyses/mlp.ts';
+import { parseOptions } from '../../src/analyses/options.ts';
+import { inkIn } from '../render/helpers.ts';
 import { runAnalysis, TINY_NOTE } from '../../src/analyses/run.ts';
 import { OptionError, type AnalysisResult } from '../../src/analyses/types.ts';
 import { disposeEngines, getEngine } from '../../src/llm/provider.ts';
@@ -108,12 +110,16 @@ describe('/mlp on the tiny model', () => {
     }
   });
 
-  test('figures: five PNGs, 2400 px wide, drawn, under 8 MB; tiny-model note', () => {
+  test('figures: five PNGs, 2400 px wide (the three-panel rings 3600), drawn, under 8 MB; tiny-model note', () => {
     assert.deepEqual(result.figures.map((f) => f.name), ['two-rings', 'gelu', 'mlp-stages-layer', 'mlp-stages-by-layer', 'mlp-imputation']);
     return Promise.all(
       result.figures.map(async (f) => {
         const img = await decodePng(f.png);
-        assert.equal(img.width, 2400, f.name);
+        assert.equal(img.width, f.name === 'two-rings' ? 3600 : 2400, f.name);
+        if (f.name === 'two-rings') {
+          // Three panels: the plane, the notebook's 3-D view (radius as height), radius against angle.
+          for (let p = 0; p < 3; p++) assert.ok(inkIn(img, p * 1200 + 100, 300, p * 1200 + 1100, 1200) > 2000, `rings panel ${p}`);
+        }
         assert.ok(!img.isBlank(), f.name);
         assert.ok(f.png.length < 8 * 1024 * 1024, f.name);
       }),
@@ -123,6 +129,50 @@ describe('/mlp on the tiny model', () => {
       assert.match(result.explanation, /\/mlp /);
       assert.doesNotThrow(() => JSON.stringify(result.data));
     });
+  });
+
+  test('the notebook ran gpt2-medium: it is the preferred model', () => {
+    assert.equal(mlpAnalysis.preferredModel, 'gpt2-medium');
+  });
+
+  test('alt text and explanation name the same block: the largest move from clean, either way', () => {
+    // Both blocks raise log P (as on the tiny model): block 0 moves it +0.055, block 1 +0.031.
+    // The lowest value (block 1) is not the block that matters most.
+    assert.deepEqual(strongestBlock({ perLayer: [-11.006, -11.030], clean: -11.061 }), { block: 0, effect: -11.006 - -11.061 });
+    assert.equal(strongestBlock({ perLayer: [-3.2, -1.9, -2.4], clean: -2 }).block, 0);
+    assert.equal(strongestBlock({ perLayer: [-2.1, -0.9, -2.4], clean: -2 }).block, 1);
+    const m = result.data['mlp-imputation'] as { log_prob_per_block: number[]; clean_log_prob: number };
+    const { block } = strongestBlock({ perLayer: m.log_prob_per_block, clean: m.clean_log_prob });
+    const alt = result.figures.find((f) => f.name === 'mlp-imputation')!.alt;
+    assert.match(alt, new RegExp(`block ${block} moves it most: it (falls|rises) to ${m.log_prob_per_block[block].toFixed(3)}`));
+    assert.match(result.explanation, new RegExp(`most in block ${block} \\(`));
+    const rings = result.figures.find((f) => f.name === 'two-rings')!.alt;
+    assert.match(rings, /^Three panels\./);
+    assert.match(rings, /in 3-D with their radius as height, seen from elevation 20° and azimuth 20°/);
+  });
+
+  test('Try hints fit the model and differ from the run', async () => {
+    const L = engine.config.n_layer;
+    const check = async (raw: Record<string, unknown>) => {
+      const r = await run({ ...raw, sentences: 'A short one here.' });
+      const opts = parseOptions(mlpAnalysis.options, { ...raw, sentences: 'A short one here.' }) as never;
+      const commands = [...r.explanation.matchAll(/`(\/mlp [^`]+)`/g)].map((x) => x[1]);
+      assert.ok(commands.length >= 1, r.explanation);
+      for (const c of commands) {
+        const [key, value] = c.replace('/mlp ', '').split(':');
+        assert.notEqual(String((opts as Record<string, unknown>)[key] ?? (key === 'layer' ? L - 1 : undefined)), value, `${c} repeats the run`);
+        if (key === 'layer') assert.ok(Number(value) >= 0 && Number(value) < L, `${c} is not a block of ${engine.name}`);
+        if (key === 'fraction') assert.ok(Math.floor(Number(value) * engine.config.n_embd) >= 1, c);
+        parseOptions(mlpAnalysis.options, { [key]: value }); // a valid option value
+      }
+      return commands;
+    };
+    assert.deepEqual(await check({}), ['/mlp fraction:0.2', '/mlp layer:0']);
+    assert.deepEqual(await check({ fraction: 0.2, layer: 0 }), ['/mlp fraction:0.5', `/mlp layer:${L - 1}`]);
+    assert.deepEqual(await check({ fraction: 0.5 }), ['/mlp fraction:0.08', '/mlp layer:0']);
+    // On a one-block model there is no other block to suggest.
+    const one = mlpSuggestions({ layer: 0, nLayers: 1, imputation: { width: 64 } } as MlpData, mlpAnalysis.options.parse({}));
+    assert.deepEqual(one.map((t) => t.command), ['/mlp fraction:0.2']);
   });
 
   test('bad input names the option and the limit', async () => {

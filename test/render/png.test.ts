@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createCanvas, GlobalFonts } from '@napi-rs/canvas';
-import { bundledFonts, ensureFonts, registerBundled } from '../../src/render/fonts.ts';
+import { createCanvas } from '@napi-rs/canvas';
 import { assertPng, decodePng, encodeRgba } from '../../src/render/png.ts';
 import { theme } from '../../src/render/theme.ts';
 
@@ -34,23 +33,4 @@ describe('png', () => {
   });
 });
 
-describe('fonts', () => {
-  it('makes the theme families available and can draw with the bundled copies', () => {
-    const sources = ensureFonts();
-    for (const family of [theme.fontFamily, theme.monoFamily]) {
-      assert.ok(sources[family], family);
-      assert.ok(GlobalFonts.has(family), family);
-    }
-    // The npm-shipped files must work on machines with no system fonts (slim images).
-    const { pkg, stem } = bundledFonts[0];
-    registerBundled('LabBundledTest', pkg, stem);
-    const canvas = createCanvas(200, 40);
-    const ctx = canvas.getContext('2d');
-    ctx.font = '24px LabBundledTest';
-    assert.ok(ctx.measureText('Hello').width > 30);
-    ctx.fillStyle = '#fff';
-    ctx.fillText('Hello', 5, 30);
-    const data = ctx.getImageData(0, 0, 200, 40).data;
-    assert.ok(data.some((v, i) => i % 4 === 3 && v > 0), 'text drew pixels');
-  });
-});
+// The fonts checks live in test/render/fonts.test.ts.
