@@ -29,7 +29,8 @@ export function commandCatalog(commands: readonly CommandDefinition[] = COMMANDS
   return commands.map((c) => {
     const options = commandOptions(c, defaultModel).map((o) => ({ ...o, summary: optionSummary(o) }));
     const analysis = c.kind === 'analysis' ? c.analysis() : undefined;
-    const ex = options.find((o) => o.default !== undefined && o.type !== 'boolean');
+    // An example chip shows one option at its default: a short one, never a paragraph of text.
+    const ex = options.find((o) => o.default !== undefined && o.type !== 'boolean' && !/\n/.test(String(o.default)) && String(o.default).length <= 60);
     return {
       name: c.name,
       description: c.description,

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ALL_COMMANDS, COMMANDS, findCommand } from '../../commands/index.ts';
 import { ANALYSES } from '../../src/analyses/index.ts';
-import { describeOptions } from '../../src/analyses/options.ts';
+import { describeOptions, parseOptions } from '../../src/analyses/options.ts';
 import { POSTS } from '../../src/catalog/posts.ts';
 import { commandCatalog } from '../../src/commands/catalog.ts';
 import { modelChoices } from '../../src/commands/define.ts';
 import { toDiscordCommands } from '../../src/commands/discord.ts';
+import { parseSlackText } from '../../src/commands/slack-text.ts';
 import { optionSummary } from '../../src/commands/usage.ts';
 
 const DISCORD_TYPES: Record<string, number> = { string: 3, integer: 4, boolean: 5, number: 10, 'string[]': 3, 'number[]': 3 };
@@ -67,6 +68,13 @@ test('the playground catalog lists the same commands and options, with summaries
   assert.deepEqual(json, catalog, 'JSON-serialisable as is');
   for (const c of catalog) {
     assert.ok(c.example.startsWith(`/${c.name}`));
+    // A chip a new user clicks: one short line that parses as the command's own options.
+    assert.ok(c.example.length <= 80 && !c.example.includes('\n'), `${c.name}: ${JSON.stringify(c.example)}`);
+    const analysis = ANALYSES.find((a) => a.id === c.name);
+    if (analysis) {
+      const { rawOptions } = parseSlackText(c.example.slice(1));
+      assert.doesNotThrow(() => parseOptions(analysis.options, rawOptions), c.example);
+    }
     for (const o of c.options) assert.equal(o.summary, optionSummary(o));
     if (c.kind === 'analysis') assert.match(c.post!.notebookUrl, /^https:\/\/github\.com\/mikexcohen\/Substack\/blob\/main\//);
   }
