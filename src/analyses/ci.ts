@@ -24,7 +24,8 @@ import { boxStats, renderCategoricalPlots, type BoxStats } from '../render/distr
 import { histogram, histogramChart, lineChart, scatterChart } from '../render/charts.ts';
 import { renderPanels } from '../render/panels.ts';
 import { theme, withAlpha } from '../render/theme.ts';
-import { DATASETS, loadDataset, loadUserCsv, numericColumn, type DataTable } from './lib/datasets.ts';
+import { DATASETS, numericColumn, type DataTable } from './lib/datasets.ts';
+import { loadTableSource, tableSourceOptions } from './lib/table-source.ts';
 import { fixed, grouped } from './lib/format.ts';
 import {
   arange,
@@ -98,12 +99,7 @@ export const Options = z.object({
     .describe('Part 2: largest resample count in the resample-count sweep (from 10, log-spaced)'),
   boot_sweep_points: z.number().int().min(2).max(200).default(100)
     .describe('Part 2: how many resample counts the sweep tries'),
-  download: z.boolean().default(false)
-    .describe('Part 3: fetch the full Arrhythmia file from UCI instead of the bundled copy'),
-  csv_url: z.string().max(2048).optional()
-    .describe('Part 3: http(s) URL of your own CSV (a chat attachment) to analyse instead; max 2 MB'),
-  file: z.string().min(1).max(1024).optional()
-    .describe('Part 3: local CSV file to analyse instead (command line only); max 2 MB'),
+  ...tableSourceOptions('arrhythmia', 'Part 3: '),
   columns: z.array(csvColumn).min(1).max(LIMITS.columns).default([...NOTEBOOK_COLUMNS])
     .describe('Part 3: columns to summarise (your own CSV without them: its numeric columns)'),
   x: csvColumn.default(NOTEBOOK_X)
@@ -329,38 +325,8 @@ export function computePart2(opts: CiOptions, rng: Rng): Part2 {
   };
 }
 
-/** Map a data-source problem to an error that names the option the user gave. */
-async function asOption<T>(option: string, load: () => Promise<T> | T): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    if (err instanceof TextSourceError) throw new OptionError(option, err.message);
-    throw err;
-  }
-}
-
 export async function loadTable(opts: CiOptions, ctx: Pick<AnalysisContext, 'localFiles' | 'signal'>): Promise<DataTable> {
-  const given = (['csv_url', 'file', 'download'] as const).filter((k) => (k === 'download' ? opts.download : opts[k] !== undefined));
-  if (given.length > 1) throw new OptionError(given[1]!, `give only one of ${given.join(', ')}`);
-  if (opts.file !== undefined) {
-    if (!ctx.localFiles) throw new OptionError('file', 'local files can only be read from the command line (lab run); in chat, attach the CSV and use csv_url');
-    const file = opts.file;
-    return asOption('file', () => loadUserCsv({ file }));
-  }
-  if (opts.csv_url !== undefined) {
-    const url = opts.csv_url;
-    // The CLI user may point at a server on their own machine; chat input may not.
-    return asOption('csv_url', () => loadUserCsv({ url, allowPrivateHosts: ctx.localFiles ?? false, signal: ctx.signal }));
-  }
-  try {
-    return await asOption('download', () => loadDataset('arrhythmia', { download: opts.download, signal: ctx.signal }));
-  } catch (err) {
-    // UCI answering with an HTTP error status reaches here as a plain Error: still the download's fault.
-    if (opts.download && !(err instanceof OptionError) && !ctx.signal?.aborted && err instanceof Error) {
-      throw new OptionError('download', `could not fetch the Arrhythmia data from UCI: ${err.message}`);
-    }
-    throw err;
-  }
+  return (await loadTableSource(opts, 'arrhythmia', ctx)).table;
 }
 
 const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((v, i) => v === b[i]);

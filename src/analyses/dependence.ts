@@ -14,7 +14,8 @@ import { renderPanels, type Panel } from '../render/panels.ts';
 import { theme, withAlpha } from '../render/theme.ts';
 import { nonlinearExamples, simulatePair } from './correlation.ts';
 import { TextSourceError } from './gutenberg.ts';
-import { DATASETS, loadDataset, loadUserCsv, numericColumn, type DataTable } from './lib/datasets.ts';
+import { DATASETS, numericColumn, type DataTable } from './lib/datasets.ts';
+import { loadTableSource, tableSourceOptions } from './lib/table-source.ts';
 import { fixed } from './lib/format.ts';
 import {
   covariance,
@@ -80,12 +81,7 @@ export const Options = z.object({
     .describe('Permutation tests on the data use every n-th row (part 3)'),
   data_permutations: z.number().int().min(10).max(5000).default(500)
     .describe('Shuffles per column pair in the permutation tests on the data (part 3)'),
-  download: z.boolean().default(false)
-    .describe('Fetch the full Seoul Bike file from UCI instead of the bundled copy'),
-  csv_url: z.string().url().max(2048).optional()
-    .describe('http(s) URL of your own CSV (a chat attachment) to analyse instead; max 2 MB, 20,000 rows'),
-  file: z.string().min(1).max(1024).optional()
-    .describe('Local CSV file to analyse instead (command line only); max 2 MB, 20,000 rows'),
+  ...tableSourceOptions('seoul-bike'),
   seed: z.number().int().min(0).max(2147483647).optional()
     .describe('Random seed: the same seed gives the same samples, shuffles and tie-breaking noise'),
 }).strict();
@@ -285,32 +281,6 @@ export function daysSinceFirst(dates: readonly string[], tableName: string): num
 
 // ── loading ────────────────────────────────────────────────────────────────────────────────
 
-async function asOption<T>(option: string, ctx: AnalysisContext, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    if (ctx.signal?.aborted || !(err instanceof Error) || err instanceof OptionError) throw err;
-    throw new OptionError(option, err.message);
-  }
-}
-
-async function loadTable(opts: DependenceOptions, ctx: AnalysisContext): Promise<{ table: DataTable; option: string }> {
-  if (opts.file !== undefined && opts.csv_url !== undefined) throw new OptionError('file', 'give either file or csv_url, not both');
-  if ((opts.file !== undefined || opts.csv_url !== undefined) && opts.download) {
-    throw new OptionError('download', 'download fetches the Seoul Bike data from UCI; leave it out when you give file or csv_url');
-  }
-  if (opts.file !== undefined) {
-    if (!ctx.localFiles) throw new OptionError('file', 'local files can only be read from the command line (lab run); in chat, attach the CSV and use csv_url');
-    const file = opts.file;
-    return { table: await asOption('file', ctx, () => loadUserCsv({ file })), option: 'file' };
-  }
-  if (opts.csv_url !== undefined) {
-    const url = opts.csv_url;
-    return { table: await asOption('csv_url', ctx, () => loadUserCsv({ url, allowPrivateHosts: ctx.localFiles ?? false, signal: ctx.signal })), option: 'csv_url' };
-  }
-  return { table: await asOption('download', ctx, () => loadDataset('seoul-bike', { download: opts.download, signal: ctx.signal })), option: 'download' };
-}
-
 /** The chosen columns as numbers; rows with a missing value in any of them are dropped. */
 export function extractColumns(table: DataTable, columns: readonly string[]): { values: number[][]; dropped: number } {
   const seen = new Set<string>();
@@ -479,7 +449,7 @@ async function computePart3(opts: DependenceOptions, rngs: Rng[], ctx: AnalysisC
   }
 
   ctx.progress('loading the data', 0.3);
-  const { table, option } = await loadTable(opts, ctx);
+  const { table, option } = await loadTableSource(opts, 'seoul-bike', ctx);
   const { values, dropped } = extractColumns(table, opts.columns);
   const N = values[0].length;
   if (N < MIN_ROWS) throw new OptionError(option === 'download' ? 'columns' : option, `only ${N} complete rows in ${opts.columns.join(', ')}; at least ${MIN_ROWS} are needed`);

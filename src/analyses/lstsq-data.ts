@@ -12,7 +12,8 @@ import { pairGrid, pairGridData, type PairVariable } from '../render/pair-grid.t
 import { renderPanels } from '../render/panels.ts';
 import { renderTableFigure } from '../render/table.ts';
 import { TextSourceError } from './gutenberg.ts';
-import { DATASETS, loadDataset, loadUserCsv, numericColumn, type DataTable } from './lib/datasets.ts';
+import { DATASETS, numericColumn, type DataTable } from './lib/datasets.ts';
+import { loadTableSource, tableSourceOptions } from './lib/table-source.ts';
 import { fixed } from './lib/format.ts';
 import { olsSummary, olsSummaryText, pText, renderOlsSummary, type OlsSummary } from './lib/ols-table.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
@@ -20,12 +21,7 @@ import { OptionError, type Analysis, type AnalysisContext, type Figure } from '.
 const column = z.string().min(1).max(200);
 
 export const Options = z.object({
-  download: z.boolean().default(false)
-    .describe('Fetch the full Residential Building file from UCI (cached after the first time) instead of the bundled copy'),
-  csv_url: z.string().max(2048).optional()
-    .describe('http(s) URL of your own CSV (a chat attachment) to analyse instead; max 2 MB, 20,000 rows'),
-  file: z.string().min(1).max(1024).optional()
-    .describe('Local CSV file to analyse instead (command line only); max 2 MB, 20,000 rows'),
+  ...tableSourceOptions('residential-building'),
   outcome: column.default('Price')
     .describe('Column to predict (the notebook: the sale price, Price)'),
   log_column: column.default('FloorArea')
@@ -98,30 +94,8 @@ export interface LstsqData {
   residualHistogram: { edges: number[]; low: number[]; high: number[] };
 }
 
-/** Map a loader problem to an error that names the option the user gave. */
-async function asOption<T>(option: string, load: () => Promise<T>): Promise<T> {
-  try {
-    return await load();
-  } catch (err) {
-    if (err instanceof TextSourceError) throw new OptionError(option, err.message);
-    throw err;
-  }
-}
-
 export async function loadTable(opts: LstsqDataOptions, ctx: Pick<AnalysisContext, 'localFiles' | 'signal'>): Promise<DataTable> {
-  const given = (['csv_url', 'file', 'download'] as const).filter((k) => (k === 'download' ? opts.download : opts[k] !== undefined));
-  if (given.length > 1) throw new OptionError(given[1]!, `give only one of ${given.join(', ')}`);
-  if (opts.file !== undefined) {
-    if (!ctx.localFiles) throw new OptionError('file', 'local files can only be read from the command line (lab run); in chat, attach the CSV and use csv_url');
-    const file = opts.file;
-    return asOption('file', () => loadUserCsv({ file }));
-  }
-  if (opts.csv_url !== undefined) {
-    const url = opts.csv_url;
-    // The CLI user may point at a server on their own machine; chat input may not.
-    return asOption('csv_url', () => loadUserCsv({ url, allowPrivateHosts: ctx.localFiles ?? false, signal: ctx.signal }));
-  }
-  return asOption('download', () => loadDataset('residential-building', { download: opts.download, signal: ctx.signal }));
+  return (await loadTableSource(opts, 'residential-building', ctx)).table;
 }
 
 export function variableNames(opts: Pick<LstsqDataOptions, 'outcome' | 'log_column' | 'binary_column' | 'linear_column' | 'log_outcome' | 'log_predictor'>): VariableNames {

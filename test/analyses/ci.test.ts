@@ -288,7 +288,8 @@ describe('/ci part 3: real data', () => {
       await assert.rejects(fail({ file, columns: ['name'] }), (e: Error) => e instanceof OptionError && /^columns: .*line 2, column .*"label0" is not a number/.test(e.message));
       await assert.rejects(fail({ file, x: 'alpha', y: 'alpha' }), (e: Error) => e instanceof OptionError && /^y: must differ/.test(e.message));
       await assert.rejects(fail({ file, csv_url: 'https://example.org/a.csv' }), (e: Error) => e instanceof OptionError && /give only one of/.test(e.message));
-      await assert.rejects(fail({ csv_url: 'ftp://example.org/a.csv' }), (e: Error) => e instanceof OptionError && /^csv_url: /.test(e.message));
+      // Not an http(s) URL: refused when the options are parsed, before any job is queued.
+      assert.throws(() => opts({ part: '3', csv_url: 'ftp://example.org/a.csv' }), (e: Error) => e instanceof OptionError && /^csv_url: must be an http/.test(e.message));
       await assert.rejects(fail({ file: path.join(dir, 'missing.csv') }), (e: Error) => e instanceof OptionError && /^file: /.test(e.message));
       await fs.writeFile(path.join(dir, 'ragged.csv'), 'a,b\n1,2\n3\n');
       await assert.rejects(fail({ file: path.join(dir, 'ragged.csv') }), (e: Error) => e instanceof OptionError && /^file: .*line 3/.test(e.message));

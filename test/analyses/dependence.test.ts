@@ -111,8 +111,8 @@ describe('/dependence defaults and options', () => {
   test('data sources: local files only from the command line, one source at a time', async () => {
     const file = await csvFile('ok.csv', 'a,b\n1,2\n');
     await rejectsWith(computeDependence(parseOptions(Options, { ...QUICK, file }), ctx(false)), 'file', /only be read from the command line/);
-    await rejectsWith(computeDependence(parseOptions(Options, { ...QUICK, file, csv_url: 'https://example.com/a.csv' }), ctx(true)), 'file', /either file or csv_url/);
-    await rejectsWith(computeDependence(parseOptions(Options, { ...QUICK, file, download: 'true' }), ctx(true)), 'download', /leave it out/);
+    await rejectsWith(computeDependence(parseOptions(Options, { ...QUICK, file, csv_url: 'https://example.com/a.csv' }), ctx(true)), 'file', /give only one of csv_url, file/);
+    await rejectsWith(computeDependence(parseOptions(Options, { ...QUICK, file, download: 'true' }), ctx(true)), 'download', /give only one of file, download/);
     await rejectsWith(computeDependence(parseOptions(Options, { ...QUICK, file: path.join(tmp, 'missing.csv') }), ctx(true)), 'file', /missing\.csv/);
   });
 

@@ -207,7 +207,7 @@ describe('/lstsq-data on your own CSV', () => {
     assert.match(await computeError({ file, ...roles }, { localFiles: false }), /^file: local files can only be read from the command line/);
     assert.match(await computeError({ file, csv_url: `${base}/attachment.csv`, ...roles }), /^file: give only one of csv_url, file/);
     assert.match(await computeError({ csv_url: `${base}/attachment.csv`, download: true }), /^download: give only one of csv_url, download/);
-    assert.match(await computeError({ csv_url: 'not a url' }), /^csv_url: "not a url" is not a URL/);
+    assert.throws(() => parseOptions(Options, { csv_url: 'not a url' }), /^OptionError: csv_url: must be an http:\/\/ or https:\/\/ URL/);
     assert.match(await computeError({ csv_url: `${base}/attachment.csv`, ...roles }, { localFiles: false }), /^csv_url: 127\.0\.0\.1 is a private or local address/);
     assert.match(await computeError({ file }), /^outcome: mine\.csv has no column "Price" \(it has "price_index", "area", "rate", "price"\)/);
     assert.match(await computeError({ log_column: 'Price' }), /^log_column: "Price" is already the outcome; each role needs its own column/);
