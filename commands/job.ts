@@ -1,5 +1,6 @@
 // /job — your recent jobs and their state; `/job id:<id> cancel:true` cancels one of yours.
 import { z } from 'zod';
+import { literal } from '../src/analyses/lib/literal.ts';
 import { OptionError } from '../src/analyses/types.ts';
 import { defineTextCommand } from '../src/commands/define.ts';
 import { invocation } from '../src/commands/usage.ts';
@@ -23,7 +24,7 @@ export default defineTextCommand({
     const jobs = await userJobs(ctx.runtime, ctx.requester);
     const shown = id ? jobs.filter((j) => j.ref.requestId.endsWith(id.trim())) : jobs;
     if (shown.length === 0) {
-      return { title: 'Your jobs', text: id ? `None of your recent jobs has the id \`${id}\`.` : 'You have no recent jobs.' };
+      return { title: 'Your jobs', text: id ? `None of your recent jobs has the id \`${literal(id)}\`.` : 'You have no recent jobs.' };
     }
     const lines = shown.map((j) => `• ${describeJob(j)}`);
     if (shown.some((j) => j.state === 'waiting' || j.state === 'running' || j.state === 'retrying')) {

@@ -29,6 +29,8 @@ const EnvSchema = z.object({
   GUTENBERG_URL: z.string().default('https://www.gutenberg.org/cache/epub'),
   /** Downloaded books and per-book Zipf counts (a cache: safe to delete). */
   BOOK_CACHE_DIR: z.string().default(path.join(repoRoot, 'models', 'cache', 'books')),
+  /** Size bound of BOOK_CACHE_DIR in MB: least recently used books and counts are deleted beyond it (the bundled corpus never is). */
+  BOOK_CACHE_MAX_MB: z.coerce.number().min(1).default(256),
   /** Data sets downloaded from UCI on request (the bundled copies are in data/uci; a cache: safe to delete). */
   DATA_CACHE_DIR: z.string().default(path.join(repoRoot, 'models', 'cache', 'data')),
   /** onnxruntime intra-op threads per inference session. */
@@ -46,6 +48,9 @@ const EnvSchema = z.object({
    */
   RATE_LIMIT_COUNT: z.coerce.number().int().min(1).default(10),
   RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
+  /** Per-user limit on text commands (help, posts, job, …), apart from analyses: TEXT_RATE_LIMIT_COUNT per TEXT_RATE_LIMIT_WINDOW_S. */
+  TEXT_RATE_LIMIT_COUNT: z.coerce.number().int().min(1).default(30),
+  TEXT_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
   /** Per-channel cap on unfinished (waiting or running) analyses. */
   CHANNEL_MAX_JOBS: z.coerce.number().int().min(1).default(3),
   /** Attempts per job (first run + retries) and the first exponential backoff delay. */

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { config } from '../config.ts';
+import { pruneBookCache, touchCacheFile } from './lib/book-cache.ts';
 
 /** Largest text accepted from any source (the longest Gutenberg novels are about 3.3 MB). */
 export const MAX_TEXT_BYTES = 5 * 1024 * 1024;
@@ -114,7 +115,9 @@ export async function loadGutenbergBook(id: number, opts: SourceOptions = {}): P
   ];
   for (const [file, source] of local) {
     const bytes = await readLimited(file, maxBytes, `book ${id}`);
-    if (bytes) return makeBookText(id, bytes, source, `Gutenberg #${id}`);
+    if (!bytes) continue;
+    if (source === 'cache') await touchCacheFile(file); // recently used: evicted last
+    return makeBookText(id, bytes, source, `Gutenberg #${id}`);
   }
   const url = gutenbergUrl(id, opts.baseUrl);
   let bytes: Buffer;
@@ -127,7 +130,10 @@ export async function loadGutenbergBook(id: number, opts: SourceOptions = {}): P
     throw err;
   }
   const book = makeBookText(id, bytes, 'download', `Gutenberg #${id}`);
-  await writeAtomic(path.join(cacheDir, name), bytes);
+  const cached = path.join(cacheDir, name);
+  await writeAtomic(cached, bytes);
+  // Keep the cache within BOOK_CACHE_MAX_MB (least recently used out first).
+  await pruneBookCache(cacheDir, undefined, { keep: cached }).catch(() => {});
   return book;
 }
 

@@ -2,6 +2,7 @@
 // queue while it waits, or stopped at its next stage while it runs (the worker that holds it
 // hears the request on a Redis channel and aborts it through BullMQ's cancelJob).
 import type { Job } from 'bullmq';
+import { literal } from '../analyses/lib/literal.ts';
 import type { AnalysisJob, ReplyTarget, Requester } from './jobs.ts';
 import { AdmissionControl } from './admission.ts';
 import { DeliveryLedger } from './delivery-ledger.ts';
@@ -152,7 +153,7 @@ export async function cancelUserJob(
   const ref = wanted.length >= 4 ? refs.find((r) => r.requestId.endsWith(wanted)) : undefined;
   if (!ref) {
     const known = refs.map((r) => `\`${shortIdOf(r.requestId)}\``).join(', ');
-    return { kind: 'not-found', message: `None of your recent jobs has the id \`${wanted}\`.${known ? ` Yours: ${known}.` : ' You have no recent jobs.'}` };
+    return { kind: 'not-found', message: `None of your recent jobs has the id \`${literal(wanted)}\`.${known ? ` Yours: ${known}.` : ' You have no recent jobs.'}` };
   }
   const job = (await findJob(rt, ref))?.job;
   const current = await view(rt, ref);

@@ -5,7 +5,8 @@ import { App, HTTPReceiver, LogLevel, SocketModeReceiver, type RespondArguments,
 import type { AddressInfo } from 'node:net';
 import type { CommandOutcome, CommandRequest } from '../../commands/dispatch.ts';
 import { INTERNAL_ERROR_TEXT, queuedText, type Log } from '../front.ts';
-import { escapeSlackText, textReplyMrkdwn } from './mrkdwn.ts';
+import { codeSafe } from '../../analyses/lib/literal.ts';
+import { errorMrkdwn, escapeSlackText, textReplyMrkdwn } from './mrkdwn.ts';
 import type { ParsedCommandText } from '../../commands/slack-text.ts';
 import { SLACK_COMMAND } from '../../commands/usage.ts';
 import { commandRequest } from './request.ts';
@@ -129,7 +130,8 @@ type SlackAnswer = RespondArguments & { text: string };
 const threadOf = (command: SlashCommand) => (command as SlashCommand & { thread_ts?: string }).thread_ts;
 
 function queuedNote(position: number, command: SlashCommand): SlackAnswer {
-  const asked = escapeSlackText(`${command.command} ${command.text}`.trim());
+  // The user's text in a code span: escaped, and without backticks that could end it early.
+  const asked = escapeSlackText(codeSafe(`${command.command} ${command.text}`.trim()));
   const where = threadOf(command) ? 'this thread' : 'this channel';
   return { response_type: 'ephemeral', text: `⏳ \`${asked}\` ${queuedText(position)}. The result will be posted in ${where}.` };
 }
@@ -141,6 +143,6 @@ export function slackAnswer(outcome: CommandOutcome, command: SlashCommand): Sla
     case 'reply':
       return { response_type: outcome.ephemeral ? 'ephemeral' : 'in_channel', text: textReplyMrkdwn(outcome.reply) };
     case 'error':
-      return { response_type: 'ephemeral', text: `⚠️ ${escapeSlackText(outcome.message)}` };
+      return { response_type: 'ephemeral', text: `⚠️ ${errorMrkdwn(outcome.message)}` };
   }
 }

@@ -36,6 +36,14 @@ function slackLiteral(s: string, inCode: boolean): string {
   return inCode ? safe : safe.replace(/[*_~]/g, (c) => `${c}\u200B`);
 }
 
+/**
+ * An error as mrkdwn: all of it escaped (error messages echo what the user typed, and & < > are
+ * what Slack needs for a link or a mention), the user's literal() spans as in explanations.
+ */
+export function errorMrkdwn(message: string): string {
+  return renderLiterals(message, slackLiteral, escapeSlackText);
+}
+
 /** Slack advises ≤ 4,000 characters for a message's text and cuts it off at 40,000. */
 const COMMENT_MAX = 4000;
 const TEXT_MAX = 39_000;

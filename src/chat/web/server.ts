@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Request, type Response } from 'express';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import { footerText } from '../../analyses/report.ts';
 import { OptionError } from '../../analyses/types.ts';
 import { commandCatalog } from '../../commands/catalog.ts';
@@ -25,14 +25,19 @@ import type { Logger } from '../../queue/processor.ts';
 import type { QueueRuntime } from '../../queue/runtime.ts';
 import { INTERNAL_ERROR_TEXT, queuedText } from '../front.ts';
 import type { Deliverer } from '../types.ts';
-import { appendWebCommand, appendWebReply, createWebDeliverer, readWebEvent, readWebEvents, type WebEvent, type WebTarget } from './deliver.ts';
+import { appendWebCommand, appendWebReply, createWebDeliverer, readWebEvent, readWebEvents, webStreamKey, type WebEvent, type WebTarget } from './deliver.ts';
+import { createEventHub } from './event-hub.ts';
 
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 /** A session id is made by the page (localStorage) and names a Redis stream: keep it tame. */
 const SESSION_RE = /^[A-Za-z0-9_-]{8,64}$/;
-const COMMAND_MAX = 2_000;
-/** How long one XREAD BLOCK waits; the gap is filled with an SSE comment so proxies keep the stream open. */
-const BLOCK_MS = 15_000;
+export const COMMAND_MAX = 2_000;
+/** Largest request body (JSON): a command of COMMAND_MAX characters fits with room to spare. */
+const BODY_LIMIT_KB = 16;
+/** Events read per stream read; a tab further behind reads again at once. */
+const READ_COUNT = 100;
+/** How long a tab waits for news before an SSE comment, so that proxies keep the stream open. */
+const IDLE_MS = 15_000;
 
 export interface PlaygroundOptions {
   runtime: QueueRuntime;
@@ -42,6 +47,12 @@ export interface PlaygroundOptions {
   /** Deliverers for other platforms (a /job cancel of a job elsewhere); the web one is built here. */
   deliverers?: (target: ReplyTarget) => Deliverer;
   dispatcher?: Dispatcher;
+  /**
+   * Host names (no port) the page may be reached by, besides localhost, 127.0.0.1, [::1] and
+   * `host`: requests naming any other Host are refused, so that a web page elsewhere cannot
+   * reach the playground through DNS rebinding.
+   */
+  allowedHosts?: string[];
 }
 
 export interface RunningPlayground {
@@ -74,6 +85,23 @@ function toClient(session: string, e: WebEvent): Record<string, unknown> {
   }
 }
 
+/** The host name of a Host header, lower-cased and without its port ("[::1]:3000" → "[::1]"). */
+export function hostName(header: string | undefined): string | undefined {
+  const m = /^(\[[0-9a-f:.]+\]|[^:\s]+)(?::\d{1,5})?$/i.exec(header?.trim() ?? '');
+  return m?.[1]!.toLowerCase().replace(/\.$/, '');
+}
+
+/** Answer an API error as JSON: a sentence for the user, never a stack trace or a server path. */
+function sendError(res: Response, status: number, error: string): void {
+  if (res.headersSent) return void res.end();
+  res.status(status).json({ error });
+}
+
+/** The message for a command over COMMAND_MAX characters, in words. */
+function tooLong(detail: string): string {
+  return `The command is too long: the playground takes at most ${COMMAND_MAX.toLocaleString('en-US')} characters (${detail}).`;
+}
+
 /** Parser messages speak Slack's `/lab x`; the playground types `/x`. */
 const forPlayground = (message: string) => message.split(`${SLACK_COMMAND} `).join('/');
 
@@ -88,17 +116,27 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
   };
   const dispatcher = opts.dispatcher ?? createDispatcher({ runtime: rt, deliverers });
   const openStreams = new Set<Response>();
-  const blockingClients = new Set<{ disconnect(): void }>();
+  // Every open tab waits for news through this hub's one blocking connection.
+  const hub = createEventHub(rt.redis, { onError: (err) => log.warn({ err }, 'playground: event reader failed') });
+  const allowed = new Set(['localhost', '127.0.0.1', '[::1]', ...(opts.allowedHosts ?? [])].map((h) => h.toLowerCase()));
+  if (opts.host && !['0.0.0.0', '::'].includes(opts.host)) allowed.add(opts.host.includes(':') ? `[${opts.host}]` : opts.host.toLowerCase());
 
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '16kb' }));
+  // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 still sends
+  // "Host: evil.example". Only the names this server is meant to be reached by get an answer.
+  app.use((req, res, next) => {
+    const name = hostName(req.headers.host);
+    if (name && allowed.has(name)) return next();
+    sendError(res, 403, `This playground answers only at ${[...allowed].join(', ')} (the request was for ${JSON.stringify(String(req.headers.host ?? '')).slice(0, 80)}).`);
+  });
+  app.use(express.json({ limit: `${BODY_LIMIT_KB}kb` }));
   app.use(express.static(PUBLIC_DIR, { index: 'index.html', maxAge: 0 }));
 
   app.get('/api/catalog', async (_req, res) => {
     // Models the workers have downloaded, so the model option's suggestions can mark them.
     const models = [...await presentModels(rt).catch(() => new Set<string>())];
-    res.json({ commands: commandCatalog(), modelsPresent: models });
+    res.json({ commands: commandCatalog(), modelsPresent: models, limits: { commandChars: COMMAND_MAX } });
   });
 
   app.post('/api/command', async (req: Request, res: Response) => {
@@ -106,7 +144,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
     const raw = String(req.body?.text ?? '').trim();
     if (!SESSION_RE.test(session)) return void res.status(400).json({ error: 'session: 8–64 letters, digits, - or _' });
     if (!raw) return void res.status(400).json({ error: 'text: type a command, e.g. /help' });
-    if (raw.length > COMMAND_MAX) return void res.status(400).json({ error: `text: at most ${COMMAND_MAX} characters` });
+    if (raw.length > COMMAND_MAX) return void res.status(400).json({ error: tooLong(`this one has ${raw.length.toLocaleString('en-US')}`) });
 
     const requestId = `web-${randomUUID()}`;
     const target: WebTarget = { platform: 'web', sessionId: session, requestId };
@@ -149,29 +187,29 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
     res.write('retry: 2000\n\n');
-    // XREAD BLOCK holds its connection, so every open page gets one of its own.
-    const reader = rt.redis.duplicate();
-    blockingClients.add(reader);
     openStreams.add(res);
-    let open = true;
+    const closing = new AbortController();
     req.on('close', () => {
-      open = false;
       openStreams.delete(res);
-      blockingClients.delete(reader);
-      reader.disconnect();
+      closing.abort();
     });
+    const key = webStreamKey(rt.prefix, session);
     try {
-      while (open) {
-        const events = await readWebEvents(reader, rt.prefix, session, after, BLOCK_MS);
-        if (!open) break;
-        if (events.length === 0) res.write(': idle\n\n');
+      while (!closing.signal.aborted) {
+        // The tab's own events, on the shared connection (no blocking there) …
+        const events = await readWebEvents(rt.redis, rt.prefix, session, after);
+        if (closing.signal.aborted) break;
         for (const e of events) {
           res.write(`id: ${e.id}\ndata: ${JSON.stringify(toClient(session, e))}\n\n`);
           after = e.id;
         }
+        if (events.length >= READ_COUNT) continue;
+        // … then wait, with every other open tab, on the hub's one blocking reader.
+        const news = await hub.waitForNew(key, after, IDLE_MS, closing.signal);
+        if (!news && !closing.signal.aborted) res.write(': idle\n\n');
       }
     } catch (err) {
-      if (open) {
+      if (!closing.signal.aborted) {
         log.warn({ err, session }, 'playground: event stream failed');
         res.end();
       }
@@ -190,6 +228,21 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
     res.set('cache-control', 'private, max-age=86400, immutable').type('image/png').send(png);
   });
 
+  app.use('/api', (_req, res) => sendError(res, 404, 'No such playground API.'));
+
+  // Errors of express itself (the JSON body parser, static files) and of the routes, as JSON.
+  app.use((err: Error & { status?: number; statusCode?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status ?? err.statusCode ?? 500;
+    if (err.type === 'entity.too.large') return sendError(res, 413, tooLong(`this request was over the playground's ${BODY_LIMIT_KB} KB limit`));
+    if (err.type === 'entity.parse.failed') return sendError(res, 400, 'The request body is not valid JSON: send {"session": "…", "text": "/command …"}.');
+    if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return sendError(res, 415, 'Send the request body as UTF-8 JSON.');
+    if (status >= 500) {
+      log.error({ err }, 'playground: request failed');
+      return sendError(res, 500, INTERNAL_ERROR_TEXT);
+    }
+    sendError(res, status, status === 404 ? 'Not found.' : 'Bad request.');
+  });
+
   const server: Server = await listen(app, opts.port, opts.host ?? '127.0.0.1', 'the playground');
   const port = (server.address() as AddressInfo).port;
   const host = opts.host && opts.host !== '0.0.0.0' && opts.host !== '127.0.0.1' ? opts.host : 'localhost';
@@ -199,7 +252,7 @@ export async function startPlayground(opts: PlaygroundOptions): Promise<RunningP
     close: () => new Promise<void>((resolve) => {
       // Event streams never end by themselves: end them, or close() would wait forever.
       for (const res of openStreams) res.end();
-      for (const c of blockingClients) c.disconnect();
+      hub.close();
       server.close(() => resolve());
       server.closeAllConnections();
     }),

@@ -52,7 +52,7 @@ const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&l
 // typed, so it is held out of the Markdown rules below and put back escaped at the end.
 const LITERAL = /\uE000([^\uE001]*)(?:\uE001|$)/g;
 
-function markdown(text) {
+function markdown(text, { plain = false } = {}) {
   const literals = [];
   const held = text.replace(/[\u0001\u0002]/g, '').replace(LITERAL, (_m, lit) => {
     literals.push(escapeHtml(lit).replace(/`/g, '&#96;'));
@@ -63,7 +63,8 @@ function markdown(text) {
     codes.push(code);
     return `\u0000${codes.length - 1}\u0000`;
   });
-  html = html
+  // Errors echo what the user typed: only their code spans are formatted, never a link.
+  if (!plain) html = html
     .replace(/^#{1,6}\s+(.+)$/gm, '<strong>$1</strong>')
     .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
     .replace(/\[([^\]\n]+)\]\((https?:\/\/[^\s)]+)\)/g, (_m, label, url) => `<a href="${url}" target="_blank" rel="noopener noreferrer">${label}</a>`);
@@ -75,9 +76,9 @@ function markdown(text) {
   return html.split(/\n{2,}/).map((p) => `<p>${p.replace(/\n/g, '<br>')}</p>`).join('');
 }
 
-function textBlock(text) {
+function textBlock(text, opts) {
   const div = el('div', { class: 'text' });
-  div.innerHTML = markdown(text);
+  div.innerHTML = markdown(text, opts);
   return div;
 }
 
@@ -179,7 +180,7 @@ const handlers = {
     const a = answerFor(e.requestId ?? e.id, e.id);
     if (a.steps) setStep(a, a.reached.has('running') ? 'running' : 'queued', true);
     a.node.classList.add('has-error');
-    a.body.append(el('section', { class: 'card error', role: 'alert' }, textBlock(e.message)));
+    a.body.append(el('section', { class: 'card error', role: 'alert' }, textBlock(e.message, { plain: true })));
   },
   reply(e) {
     const a = answerFor(e.requestId ?? e.id, e.id);
@@ -231,22 +232,37 @@ function connect() {
 const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]');
 let historyAt = history.length;
 
+/** Longest command the server takes (from /api/catalog; this until it has answered). */
+let commandMax = 2000;
+
+/** What an HTTP status means for a command, when the server's answer says nothing itself. */
+function statusMessage(status) {
+  if (status === 413) return `The command is too long: the playground takes at most ${commandMax.toLocaleString('en-US')} characters.`;
+  if (status === 403) return 'The playground refused this request: open it at http://localhost (or the address it printed).';
+  return `The playground server could not take this command (HTTP ${status}).`;
+}
+
 async function send(text) {
   const typed = text.trim();
   if (!typed) return;
   history.push(typed);
   localStorage.setItem(HISTORY_KEY, JSON.stringify(history.slice(-50)));
   historyAt = history.length;
+  const command = typed.startsWith('/') ? typed : `/${typed}`;
+  if (command.length > commandMax) {
+    onEvent({ id: `local-${Date.now()}`, type: 'error', message: `The command is too long: the playground takes at most ${commandMax.toLocaleString('en-US')} characters (this one has ${command.length.toLocaleString('en-US')}).` });
+    return;
+  }
   const res = await fetch('/api/command', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ session, text: typed.startsWith('/') ? typed : `/${typed}` }),
+    body: JSON.stringify({ session, text: command }),
   }).catch(() => undefined);
   if (!res) {
     onEvent({ id: `local-${Date.now()}`, type: 'error', message: 'The playground server is not answering. Is `npm start` still running?' });
   } else if (!res.ok && res.status !== 500) {
     const body = await res.json().catch(() => ({}));
-    onEvent({ id: `local-${Date.now()}`, type: 'error', message: body.error ?? `HTTP ${res.status}` });
+    onEvent({ id: `local-${Date.now()}`, type: 'error', message: typeof body.error === 'string' ? body.error : statusMessage(res.status) });
   }
 }
 
@@ -413,6 +429,7 @@ async function loadCatalog() {
   const body = await res.json();
   catalog = body.commands;
   modelsPresent = new Set(body.modelsPresent ?? []);
+  if (Number.isInteger(body.limits?.commandChars)) commandMax = body.limits.commandChars;
   const pick = ['help', 'correlation', 'fourier', 'attention', 'tokens', 'digest'];
   const examples = pick.map((n) => catalog.find((c) => c.name === n)).filter(Boolean)
     .map((c) => (c.name === 'digest' ? '/digest preview' : c.name === 'attention' ? '/attention layer:2' : c.example));
