@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { appendWebCommand } from '../../src/chat/web/deliver.ts';
 import { compareStreamIds, createEventHub } from '../../src/chat/web/event-hub.ts';
-import { hostName, startPlayground, type RunningPlayground } from '../../src/chat/web/server.ts';
+import { COMMAND_MAX, hostName, startPlayground, type RunningPlayground } from '../../src/chat/web/server.ts';
 import { openRuntime, type QueueRuntime } from '../../src/queue/runtime.ts';
 import { quietLog } from '../chat/helpers.ts';
 import { dropRuntime, REDIS_URL, sleep, waitFor } from '../queue/support.ts';
@@ -92,14 +92,20 @@ describe('playground HTTP hardening', () => {
   });
 
   test('an oversized body: 413 JSON naming the limit in words; a long command under it: 400 with the limit', async () => {
-    const big = await request({ method: 'POST', path: '/api/command', body: JSON.stringify({ session: 'abcdefgh', text: `/tokens text:${'x'.repeat(20_000)}` }) });
+    const big = await request({ method: 'POST', path: '/api/command', body: JSON.stringify({ session: 'abcdefgh', text: `/tokens text:${'x'.repeat(40_000)}` }) });
     assert.equal(big.status, 413);
     assert.match(big.type, /application\/json/);
-    assert.equal(JSON.parse(big.body).error, "The command is too long: the playground takes at most 2,000 characters (this request was over the playground's 16 KB limit).");
+    // The limit is the longest option text (/heatmap's 4,000 characters) plus 1,000 for the rest.
+    assert.equal(COMMAND_MAX, 5_000);
+    assert.equal(JSON.parse(big.body).error, "The command is too long: the playground takes at most 5,000 characters (this request was over the playground's 24 KB limit).");
     assertClean(big.body);
-    const long = await request({ method: 'POST', path: '/api/command', body: JSON.stringify({ session: 'abcdefgh', text: `/tokens text:${'x'.repeat(2_487)}` }) });
+    const long = await request({ method: 'POST', path: '/api/command', body: JSON.stringify({ session: 'abcdefgh', text: `/tokens text:${'x'.repeat(5_487)}` }) });
     assert.equal(long.status, 400);
-    assert.equal(JSON.parse(long.body).error, 'The command is too long: the playground takes at most 2,000 characters (this one has 2,500).');
+    assert.equal(JSON.parse(long.body).error, 'The command is too long: the playground takes at most 5,000 characters (this one has 5,500).');
+    // A text at its option's own limit fits: /heatmap text: takes 4,000 characters, as /help says.
+    const atLimit = await request({ method: 'POST', path: '/api/command', body: JSON.stringify({ session: 'abcdefgh', text: `/heatmap text:"${'我'.repeat(4_000)}"` }) });
+    assert.notEqual(atLimit.status, 413);
+    assert.doesNotMatch(atLimit.body, /too long/);
   });
 
   test('other bad requests: JSON, no server paths', async () => {
@@ -215,9 +221,9 @@ describe('the page shows the limit of an oversized command', { skip }, () => {
     await page.goto(playground.url);
     await page.locator('#examples .chip').first().waitFor();
     const input = page.locator('#input');
-    await input.fill(`/tokens text:${'y'.repeat(2_100)}`);
+    await input.fill(`/tokens text:${'y'.repeat(5_100)}`);
     await input.press('Enter');
-    await page.locator('.card.error', { hasText: 'at most 2,000 characters (this one has 2,113)' }).waitFor({ timeout: 5_000 });
+    await page.locator('.card.error', { hasText: 'at most 5,000 characters (this one has 5,113)' }).waitFor({ timeout: 5_000 });
 
     // A page that believes in a larger limit (an older page, a changed server) gets the server's answer.
     await page.route('**/api/catalog', async (route) => {
@@ -227,9 +233,9 @@ describe('the page shows the limit of an oversized command', { skip }, () => {
     });
     await page.reload();
     await page.locator('#examples .chip').first().waitFor();
-    await input.fill(`/tokens text:${'z'.repeat(20_000)}`);
+    await input.fill(`/tokens text:${'z'.repeat(40_000)}`);
     await input.press('Enter');
-    const card = page.locator('.card.error', { hasText: "over the playground's 16 KB limit" });
+    const card = page.locator('.card.error', { hasText: "over the playground's 24 KB limit" });
     await card.waitFor({ timeout: 5_000 });
     assert.doesNotMatch(await card.innerText(), /HTTP 413/);
   });

@@ -14,7 +14,10 @@ import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { footerText } from '../../analyses/report.ts';
 import { OptionError } from '../../analyses/types.ts';
+import { COMMANDS } from '../../../commands/index.ts';
 import { commandCatalog } from '../../commands/catalog.ts';
+import { commandOptions } from '../../commands/define.ts';
+import { config } from '../../config.ts';
 import { listen } from '../../listen.ts';
 import { presentModels } from '../../queue/model-presence.ts';
 import { createDispatcher, type Dispatcher } from '../../commands/dispatch.ts';
@@ -31,9 +34,14 @@ import { createEventHub } from './event-hub.ts';
 const PUBLIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'public');
 /** A session id is made by the page (localStorage) and names a Redis stream: keep it tame. */
 const SESSION_RE = /^[A-Za-z0-9_-]{8,64}$/;
-export const COMMAND_MAX = 2_000;
-/** Largest request body (JSON): a command of COMMAND_MAX characters fits with room to spare. */
-const BODY_LIMIT_KB = 16;
+/**
+ * The longest command the playground takes: the longest text any option accepts (so `/heatmap
+ * text:` really takes its 4,000 characters, as /help says) plus room for the command and its
+ * other options. One limit per option, stated once: the option's own.
+ */
+export const COMMAND_MAX = Math.max(0, ...COMMANDS.flatMap((c) => commandOptions(c, config.MODEL).map((o) => (o.type === 'string' ? o.maxLength ?? 0 : 0)))) + 1_000;
+/** Largest request body (JSON): COMMAND_MAX characters of 4-byte UTF-8, with room to spare. */
+const BODY_LIMIT_KB = Math.ceil((COMMAND_MAX * 4) / 1024) + 4;
 /** Events read per stream read; a tab further behind reads again at once. */
 const READ_COUNT = 100;
 /** How long a tab waits for news before an SSE comment, so that proxies keep the stream open. */

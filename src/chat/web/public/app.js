@@ -233,7 +233,8 @@ const history = JSON.parse(localStorage.getItem(HISTORY_KEY) ?? '[]');
 let historyAt = history.length;
 
 /** Longest command the server takes (from /api/catalog; this until it has answered). */
-let commandMax = 2000;
+// The server's limit (from /api/catalog); until it arrives, the server checks alone.
+let commandMax = Infinity;
 
 /** What an HTTP status means for a command, when the server's answer says nothing itself. */
 function statusMessage(status) {
