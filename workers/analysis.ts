@@ -1,7 +1,9 @@
 // `npm run worker`: a worker process. Run as many as you like, on any machine that reaches Redis.
 // It serves the model queue with one analysis thread (which keeps its GPT-2 loaded between jobs),
 // the light queue with LIGHT_CONCURRENCY threads, and the cache-hit queue on its main thread,
-// so BullMQ's lock renewal never waits behind a forward pass.
+// so BullMQ's lock renewal never waits behind a forward pass. Every worker also posts finished
+// requests (the delivery queue, many at once on its main thread: posting waits on the network),
+// so results are posted while the analysis slots already run the next jobs.
 import os from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'bullmq';
@@ -14,8 +16,9 @@ import type { ReplyTarget } from '../src/queue/jobs.ts';
 import { AnalysisThread, ThreadPool } from '../src/queue/analysis-thread.ts';
 import { cancelChannel } from '../src/queue/job-status.ts';
 import { keepPublishingModels } from '../src/queue/model-presence.ts';
+import { startDeliveryWorker } from '../src/queue/delivery.ts';
 import { createProcessor, SHUTDOWN_REASON, USER_CANCEL_REASON, watchFinalFailures, type Logger } from '../src/queue/processor.ts';
-import { bullConnection, connectRedis, jobIdFor, openRuntime, queueName, type QueueKind, type QueueRuntime } from '../src/queue/runtime.ts';
+import { bullConnection, connectRedis, jobIdFor, openRuntime, queueName, type AnalysisKind, type QueueRuntime } from '../src/queue/runtime.ts';
 import { startDigestWorker } from './digest.ts';
 
 /** Cache hits only read Redis and post: several at once cost nothing. */
@@ -28,7 +31,7 @@ export interface RunningWorker {
   shutdown(): Promise<void>;
 }
 
-export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino.Logger }): Promise<RunningWorker> {
+export async function startWorker(opts: { kinds: AnalysisKind[]; log: Logger & pino.Logger }): Promise<RunningWorker> {
   const { log } = opts;
   const runtime = openRuntime();
   const s = runtime.settings;
@@ -42,16 +45,16 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
     warm: (i: { model?: string; error?: string }) => (i.error ? log.warn({ error: i.error }, 'could not preload the model') : log.info({ model: i.model }, 'model loaded')),
     exit: (i: { code: number; running: boolean }) => log.warn(i, 'analysis thread exited; a new one starts with the next job'),
   };
-  const pools: Partial<Record<QueueKind, ThreadPool>> = {};
+  const pools: Partial<Record<AnalysisKind, ThreadPool>> = {};
   if (opts.kinds.includes('model')) pools.model = new ThreadPool(1, () => new AnalysisThread({ ortThreads, warmModel: true }, threadEvents));
   if (opts.kinds.includes('light')) pools.light = new ThreadPool(s.lightConcurrency, () => new AnalysisThread({ ortThreads: 1, warmModel: false }, threadEvents));
   await Promise.all(Object.values(pools).map((p) => p.start()));
 
   const analysis = (id: string) => ANALYSES.find((a) => a.id === id);
   const workerName = `${os.hostname()}-${process.pid}`;
-  const workers = opts.kinds.map((kind) => {
+  const deliverers = (t: ReplyTarget) => delivererFor(t);
+  const analysisWorkers = opts.kinds.map((kind) => {
     const pool = pools[kind];
-    const deliverers = (t: ReplyTarget) => delivererFor(t);
     const processor = createProcessor({
       runtime, kind, analysis, log, deliverers,
       ...(pool ? { run: (job, hooks) => pool.run(job, hooks) } : {}),
@@ -68,15 +71,17 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
     });
     worker.on('error', (err) => log.error({ err, queue: kind }, 'worker error'));
     worker.on('stalled', (jobId) => log.warn({ jobId, queue: kind }, 'job stalled (its worker died?); it runs again'));
-    watchFinalFailures(worker, { runtime, deliverers, log });
+    watchFinalFailures(worker, { runtime, log });
     return worker;
   });
+  const delivery = startDeliveryWorker({ runtime, deliverers, log, name: `${workerName}-delivery` });
+  const workers: Worker[] = [...analysisWorkers, delivery];
 
   // /job cancel: whoever holds the job aborts it; the others ignore the message.
   const subscriber = connectRedis(runtime.redisUrl);
   await subscriber.subscribe(cancelChannel(runtime));
   subscriber.on('message', (_channel: string, requestId: string) => {
-    for (const w of workers) if (w.cancelJob(jobIdFor(requestId), USER_CANCEL_REASON)) log.info({ requestId }, 'cancelling job at its requester\'s request');
+    for (const w of analysisWorkers) if (w.cancelJob(jobIdFor(requestId), USER_CANCEL_REASON)) log.info({ requestId }, 'cancelling job at its requester\'s request');
   });
 
   // Digests ride with the light queue: scheduling them is cheap, and most headlines need no model.
@@ -86,7 +91,7 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
   if (opts.kinds.includes('model') && missing.length) {
     log.warn({ missing }, `started without ${missing.join(' ')}: GPT-2 runs that return activations are slower (src/llm/node-flags.ts); npm run worker passes them`);
   }
-  log.info({ queues: opts.kinds, prefix: runtime.prefix, ortThreads, lightThreads: pools.light?.threads.length ?? 0, digests: digests !== undefined }, 'worker ready');
+  log.info({ queues: [...opts.kinds, 'delivery'], deliveryConcurrency: s.deliveryConcurrency, prefix: runtime.prefix, ortThreads, lightThreads: pools.light?.threads.length ?? 0, digests: digests !== undefined }, 'worker ready');
 
   // /help and the playground mark the models some worker has downloaded (the bot has no weights).
   const stopPresence = opts.kinds.includes('model')
@@ -99,9 +104,11 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
     log.info({ deadlineMs: s.shutdownTimeoutMs }, 'shutting down: finishing current jobs');
     const deadline = setTimeout(() => {
       log.warn({}, 'shutdown deadline reached: returning unfinished jobs to the queue');
-      for (const w of workers) w.cancelAllJobs(SHUTDOWN_REASON);
+      for (const w of analysisWorkers) w.cancelAllJobs(SHUTDOWN_REASON);
     }, s.shutdownTimeoutMs);
-    await Promise.all([...workers.map((w) => w.close()), digests?.shutdown()]);
+    // Analyses first: what they finish meanwhile is handed to the delivery worker, still open.
+    await Promise.all([...analysisWorkers.map((w) => w.close()), digests?.shutdown()]);
+    await delivery.close();
     clearTimeout(deadline);
     subscriber.disconnect();
     await Promise.all(Object.values(pools).map((p) => p.terminate()));
@@ -114,7 +121,7 @@ export async function startWorker(opts: { kinds: QueueKind[]; log: Logger & pino
 
 async function main(): Promise<void> {
   const log = pino({ level: config.LOG_LEVEL, base: { proc: 'worker', pid: process.pid } });
-  const kinds = config.WORKER_QUEUES.split(',') as QueueKind[];
+  const kinds = config.WORKER_QUEUES.split(',') as AnalysisKind[];
   const running = await startWorker({ kinds, log });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {

@@ -31,8 +31,9 @@ function lazy<T extends ReplyTarget>(platform: T['platform'], make: () => Delive
   return {
     platform,
     progress: (t, text) => get().progress(t, text),
-    deliverResult: (t, r) => get().deliverResult(t, r),
-    deliverError: (t, m) => get().deliverError(t, m),
+    // The ledger's attempt (src/queue/delivery-ledger.ts) travels on to deliverers that resume posts.
+    deliverResult: (t, r, ...attempt: unknown[]) => (get().deliverResult as (...a: unknown[]) => Promise<void>)(t, r, ...attempt),
+    deliverError: (t, m, ...attempt: unknown[]) => (get().deliverError as (...a: unknown[]) => Promise<void>)(t, m, ...attempt),
     postDigest: async (t, digest) => {
       const d = get();
       if (!d.postDigest) throw new Error(`the ${platform} deliverer cannot post digests`);

@@ -1,13 +1,16 @@
-// What a worker does with one job: cached result or a run in an analysis thread, then exactly
-// one final message through the platform's deliverer. Every path ends in one of the JobOutcome
-// statuses, or in a thrown error that BullMQ retries with backoff.
+// What a worker does with one analysis job: cached result or a run in an analysis thread, then
+// the final message handed over to the delivery queue (src/queue/delivery.ts), which posts it
+// exactly once, with retries of its own — so a slow or failing platform never holds an analysis
+// slot, and a result computed once is never computed again because posting it failed. Every
+// path ends in a hand-off (status 'forwarded': /job follows the request to the delivery queue),
+// or in a thrown error that BullMQ retries with backoff.
 import { UnrecoverableError, WaitingError, type Job, type Worker } from 'bullmq';
 import type { Analysis, AnalysisResult } from '../analyses/types.ts';
 import type { Deliverer } from '../chat/types.ts';
-import { AdmissionControl } from './admission.ts';
 import { JobCancelledError, JobTimeoutError, type RunHooks, type ThreadJob } from './analysis-thread.ts';
 import { cacheable, ResultCache, type CacheIdentity } from './cache.ts';
-import { DeliveryLedger, type DeliveryOutcome } from './delivery-ledger.ts';
+import { handedOff, handOff, type DeliveryFinal } from './delivery.ts';
+import { DeliveryLedger } from './delivery-ledger.ts';
 import { AnalysisJobSchema, type AnalysisJob, type ReplyTarget } from './jobs.ts';
 import { CANCELLED_TEXT, cancelKey, type JobOutcome, type JobProgressData } from './job-status.ts';
 import { ProgressThrottle, progressText, stageText } from './progress.ts';
@@ -55,31 +58,26 @@ export function createProcessor(deps: ProcessorDeps) {
   const { runtime: rt, log } = deps;
   const cache = new ResultCache(rt);
   const ledger = new DeliveryLedger(rt);
-  const admission = new AdmissionControl(rt);
 
   return async function processAnalysisJob(job: Job<AnalysisJob>, token?: string, signal?: AbortSignal): Promise<JobOutcome> {
     const data = AnalysisJobSchema.parse(job.data);
     const deliverer = deps.deliverers(data.target);
     const jlog = { jobId: job.id, requestId: data.requestId, analysis: data.analysis, queue: deps.kind, attempt: job.attemptsMade + 1 };
 
-    /** The final message, at most once per request; the channel slot is freed with it. */
-    const finish = async (status: JobOutcome['status'], post: () => Promise<void>, extra: Partial<JobOutcome> = {}): Promise<JobOutcome> => {
-      const delivery: DeliveryOutcome = await ledger.deliverOnce(data.requestId, post);
-      // Only a delivered result counts against the user's rate limit.
-      if (status === 'delivered') await admission.release(data.requestId, data.target);
-      else await admission.refund(data.requestId, data.requester, data.target);
-      if (delivery === 'unknown') log.warn(jlog, 'an earlier attempt claimed delivery and never confirmed it; not posting again');
-      const outcome: JobOutcome['status'] = delivery === 'delivered' ? status : delivery === 'already-delivered' ? 'already-delivered' : 'delivery-unknown';
-      return { status: outcome, ...extra };
+    /** The final message goes to the delivery queue; the channel slot is freed when it is posted. */
+    const finish = async (final: DeliveryFinal, result?: AnalysisResult): Promise<JobOutcome> => {
+      await handOff(rt, job.id!, data, final, result);
+      log.info({ ...jlog, status: final.status, ms: Date.now() - data.enqueuedAt }, 'handed over for delivery');
+      return { status: 'forwarded', ...(final.kind === 'result' ? { cached: final.cached } : {}) };
     };
+    const finishError = (status: 'cancelled' | 'rejected' | 'failed', text: string) => finish({ kind: 'error', status, text });
 
-    if ((await ledger.state(data.requestId)) === 'done') {
-      await admission.release(data.requestId, data.target);
-      return { status: 'already-delivered' };
+    // A replay of a request already posted, or already handed over (its attempt died after the
+    // hand-off, before completing): nothing to compute.
+    if ((await ledger.state(data.requestId)) === 'done' || (await handedOff(rt, job.id!))) {
+      return { status: 'forwarded' };
     }
-    if (await rt.redis.exists(cancelKey(rt, data.requestId))) {
-      return finish('cancelled', () => deliverer.deliverError(data.target, CANCELLED_TEXT));
-    }
+    if (await rt.redis.exists(cancelKey(rt, data.requestId))) return finishError('cancelled', CANCELLED_TEXT);
 
     const analysis = deps.analysis(data.analysis);
     if (!analysis) {
@@ -123,10 +121,7 @@ export function createProcessor(deps: ProcessorDeps) {
         if (modelMatches) await cache.put(identity, result).catch((err: unknown) => log.warn({ ...jlog, err }, 'caching the result failed'));
       }
       await throttle.close();
-      const final = result;
-      const outcome = await finish('delivered', () => deliverer.deliverResult(data.target, final), { cached });
-      log.info({ ...jlog, status: outcome.status, cached, ms: Date.now() - data.enqueuedAt }, 'job finished');
-      return outcome;
+      return await finish({ kind: 'result', status: 'delivered', cached }, result);
     } catch (err) {
       await throttle.close();
       if (signal?.aborted && signal.reason === SHUTDOWN_REASON && token) {
@@ -135,19 +130,19 @@ export function createProcessor(deps: ProcessorDeps) {
         throw new WaitingError();
       }
       if (err instanceof JobCancelledError || (signal?.aborted && signal.reason === USER_CANCEL_REASON)) {
-        return finish('cancelled', () => deliverer.deliverError(data.target, CANCELLED_TEXT));
+        return finishError('cancelled', CANCELLED_TEXT);
       }
       if (err instanceof Error && (err.name === 'OptionError' || err.name === 'ModelNotDownloadedError' || err.name === 'UnreachableSourceError')) {
         // Bad input discovered while computing (a word that is not one token, a text too long for
         // the model, a named model whose weights are absent, a URL whose host does not resolve):
         // the message says what to change or run; retrying cannot help.
-        return finish('rejected', () => deliverer.deliverError(data.target, err.message));
+        return finishError('rejected', err.message);
       }
       const lastAttempt = err instanceof JobTimeoutError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       log.error({ ...jlog, err, lastAttempt }, 'job failed');
       if (lastAttempt) {
-        await finish('failed', () => deliverer.deliverError(data.target, finalErrorText(data.analysis, err))).catch((e: unknown) =>
-          log.error({ ...jlog, err: e }, 'could not tell the user about the failure'));
+        await finishError('failed', finalErrorText(data.analysis, err)).catch((e: unknown) =>
+          log.error({ ...jlog, err: e }, 'could not hand the failure notice over for delivery'));
         throw err instanceof UnrecoverableError ? err : new UnrecoverableError(err instanceof Error ? err.message : String(err));
       }
       throw err;
@@ -161,12 +156,10 @@ const STALLED_TOO_OFTEN = 'job stalled more than allowable limit';
 /**
  * Some jobs fail without our processor's catch running: BullMQ fails a job that stalled more
  * often than maxStalledCount as soon as a worker picks it up again. On every final failure, make
- * sure the user was told (through the ledger: a no-op when the processor already did) and that
- * the channel slot is free.
+ * sure the user is told (a delivery job; a no-op when the processor already handed one over) —
+ * the delivery frees the channel slot and gives the user's rate slot back.
  */
-export function watchFinalFailures(worker: Worker<AnalysisJob>, deps: Pick<ProcessorDeps, 'runtime' | 'deliverers' | 'log'>): void {
-  const ledger = new DeliveryLedger(deps.runtime);
-  const admission = new AdmissionControl(deps.runtime);
+export function watchFinalFailures(worker: Worker<AnalysisJob>, deps: Pick<ProcessorDeps, 'runtime' | 'log'> & Partial<Pick<ProcessorDeps, 'deliverers'>>): void {
   worker.on('failed', (job: Job<AnalysisJob> | undefined, err: Error) => {
     if (!job) return;
     void (async () => {
@@ -174,12 +167,12 @@ export function watchFinalFailures(worker: Worker<AnalysisJob>, deps: Pick<Proce
       const parsed = AnalysisJobSchema.safeParse(job.data);
       if (!parsed.success) return;
       const data = parsed.data;
+      if (await handedOff(deps.runtime, job.id!)) return;
       const text = err.message === STALLED_TOO_OFTEN
         ? `Sorry — /${data.analysis} could not finish: the workers running it stopped before it was done. Try again, perhaps with smaller options.`
         : finalErrorText(data.analysis, err);
-      const delivery = await ledger.deliverOnce(data.requestId, () => deps.deliverers(data.target).deliverError(data.target, text));
-      await admission.refund(data.requestId, data.requester, data.target);
-      if (delivery === 'delivered') deps.log.warn({ jobId: job.id, requestId: data.requestId, reason: err.message }, 'job failed outside the processor; the user was told');
+      await handOff(deps.runtime, job.id!, data, { kind: 'error', status: 'failed', text });
+      deps.log.warn({ jobId: job.id, requestId: data.requestId, reason: err.message }, 'job failed outside the processor; the user is told');
     })().catch((e: unknown) => deps.log.error({ err: e, jobId: job.id }, 'could not report a failed job'));
   });
 }

@@ -11,10 +11,25 @@ import type { AnalysisJob } from './jobs.ts';
  * own queues so neither starves the other; cache hits get a third so a repeated command is
  * answered at once instead of waiting behind a queue of model runs.
  */
-export const QUEUE_KINDS = ['model', 'light', 'cached'] as const;
+export const ANALYSIS_KINDS = ['model', 'light', 'cached'] as const;
+export type AnalysisKind = (typeof ANALYSIS_KINDS)[number];
+/**
+ * Every queue a request can be in. 'delivery' holds finished requests whose final message
+ * (result or error) is still to be posted: the analysis queues hand their results over to it, so
+ * a slow or failing platform never holds an analysis slot, and posting is retried for minutes
+ * without recomputing anything (src/queue/delivery.ts). A delivery job has the same id as the
+ * analysis job it finishes, so /job follows a request from one queue to the next.
+ */
+export const QUEUE_KINDS = [...ANALYSIS_KINDS, 'delivery'] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
 
-export const queueName = (kind: QueueKind): string => `analysis-${kind}`;
+export const queueName = (kind: QueueKind): string => (kind === 'delivery' ? 'delivery' : `analysis-${kind}`);
+
+/** The delivery queue's backoff: exponential from deliveryBackoffMs, capped at deliveryBackoffMaxMs. */
+export const DELIVERY_BACKOFF = 'capped-exponential';
+export function deliveryBackoffMs(attemptsMade: number, s: Pick<QueueSettings, 'deliveryBackoffMs' | 'deliveryBackoffMaxMs'>): number {
+  return Math.min(s.deliveryBackoffMaxMs, Math.round(s.deliveryBackoffMs * 2 ** Math.max(0, attemptsMade - 1)));
+}
 
 export interface QueueSettings {
   cacheTtlS: number;
@@ -31,6 +46,18 @@ export interface QueueSettings {
   lightConcurrency: number;
   /** The model an LLM command runs on when it names none. */
   defaultModel: string;
+  /**
+   * Posting a finished request (the delivery queue): attempts, the first backoff delay and the
+   * longest one. The defaults keep trying for about 8 minutes (2 s, 4 s, … then every 60 s),
+   * which outlasts a platform outage of several minutes without recomputing the analysis.
+   */
+  deliveryAttempts: number;
+  deliveryBackoffMs: number;
+  deliveryBackoffMaxMs: number;
+  /** Deliveries one worker process posts at once (network-bound: they cost no analysis slot). */
+  deliveryConcurrency: number;
+  /** How long a computed result waits in Redis for its delivery (seconds). */
+  resultTtlS: number;
 }
 
 export function settingsFromConfig(c: Config = config): QueueSettings {
@@ -48,6 +75,12 @@ export function settingsFromConfig(c: Config = config): QueueSettings {
     shutdownTimeoutMs: c.SHUTDOWN_TIMEOUT_MS,
     lightConcurrency: c.LIGHT_CONCURRENCY,
     defaultModel: c.MODEL,
+    // Derived from JOB_BACKOFF_MS so a deployment (or a test) that shortens one shortens both.
+    deliveryAttempts: 12,
+    deliveryBackoffMs: c.JOB_BACKOFF_MS,
+    deliveryBackoffMaxMs: Math.min(60_000, Math.max(1_000, c.JOB_BACKOFF_MS * 30)),
+    deliveryConcurrency: 8,
+    resultTtlS: 2 * 86_400,
   };
 }
 
@@ -86,6 +119,11 @@ export function openRuntime(opts: RuntimeOptions = {}): QueueRuntime {
   const prefix = opts.prefix ?? config.QUEUE_PREFIX;
   const redisUrl = opts.redisUrl ?? config.REDIS_URL;
   const settings = { ...settingsFromConfig(), ...opts.settings };
+  // The delivery backoff follows a job backoff given here, unless it is given too.
+  if (opts.settings?.jobBackoffMs !== undefined && opts.settings.deliveryBackoffMs === undefined) {
+    settings.deliveryBackoffMs = opts.settings.jobBackoffMs;
+    if (opts.settings.deliveryBackoffMaxMs === undefined) settings.deliveryBackoffMaxMs = Math.min(60_000, Math.max(1_000, opts.settings.jobBackoffMs * 30));
+  }
   const redis = connectRedis(redisUrl);
   const defaultJobOptions = {
     attempts: settings.jobAttempts,
@@ -94,8 +132,15 @@ export function openRuntime(opts: RuntimeOptions = {}): QueueRuntime {
     removeOnComplete: { age: 7 * 86_400, count: 2_000 },
     removeOnFail: { age: 14 * 86_400, count: 2_000 },
   };
+  const deliveryJobOptions = {
+    ...defaultJobOptions,
+    attempts: settings.deliveryAttempts,
+    backoff: { type: DELIVERY_BACKOFF },
+  };
   const queues = Object.fromEntries(
-    QUEUE_KINDS.map((kind) => [kind, new Queue<AnalysisJob>(queueName(kind), { connection: bullConnection(redisUrl), prefix, defaultJobOptions })]),
+    QUEUE_KINDS.map((kind) => [kind, new Queue<AnalysisJob>(queueName(kind), {
+      connection: bullConnection(redisUrl), prefix, defaultJobOptions: kind === 'delivery' ? deliveryJobOptions : defaultJobOptions,
+    })]),
   ) as Record<QueueKind, Queue<AnalysisJob>>;
   return {
     prefix,

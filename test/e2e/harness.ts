@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { QueueRuntime } from '../../src/queue/runtime.ts';
+import { openRuntime, type QueueRuntime } from '../../src/queue/runtime.ts';
 import { FakeDiscord } from '../fakes/fake-discord.ts';
 import { FakeSlack } from '../fakes/fake-slack.ts';
 import { dropRuntime, REDIS_URL, testRuntime } from '../queue/support.ts';
@@ -32,7 +32,7 @@ export interface Rig {
   slackEventsUrl: string;
   /** Start another worker (it is ready when this resolves). */
   addWorker(env?: Record<string, string>): Promise<WorkerProcess>;
-  /** Jobs in any state, across the three queues. */
+  /** Jobs in any state, across the queues (the analysis queues and the delivery queue). */
   jobCount(): Promise<number>;
   close(): Promise<void>;
 }
@@ -44,14 +44,17 @@ export interface RigOptions {
   /** Extra environment for the bot and workers. */
   env?: Record<string, string>;
   workerEnv?: Record<string, string>;
+  /** Another Redis than the shared test one (a test that restarts its own). */
+  redisUrl?: string;
 }
 
 export async function startRig(opts: RigOptions = {}): Promise<Rig> {
   const [discord, slack] = await Promise.all([FakeDiscord.start(), FakeSlack.start()]);
   const prefix = `test-platforms-${randomUUID().slice(0, 8)}`;
-  const rt = testRuntime({}, prefix);
+  const redisUrl = opts.redisUrl ?? REDIS_URL;
+  const rt = opts.redisUrl ? openRuntime({ prefix, redisUrl }) : testRuntime({}, prefix);
   const env: Record<string, string> = {
-    REDIS_URL, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info',
+    REDIS_URL: redisUrl, QUEUE_PREFIX: prefix, LOG_LEVEL: 'info',
     DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.apiUrl, DISCORD_APP_ID: discord.applicationId,
     SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: slack.signingSecret, SLACK_API_URL: slack.apiUrl,
     SLACK_APP_TOKEN: opts.slackMode === 'socket' ? slack.appToken : '',

@@ -1,9 +1,13 @@
 // A local Slack that speaks the real protocols, so @slack/bolt and @slack/web-api run unmodified
 // (SLACK_API_URL=<fake.apiUrl>):
-//   Web API (POST /api/<method>, form or JSON, Bearer token): auth.test, chat.postMessage,
-//   chat.postEphemeral, users.info (roles from `users`), files.getUploadURLExternal → POST <upload_url> (raw bytes) →
-//   files.completeUploadExternal (shares the files in the channel/thread with the comment),
-//   apps.connections.open (app token) → a ws:// Socket Mode URL on loopback.
+//   Web API (POST /api/<method>, form or JSON, Bearer token): auth.test, chat.postMessage (with
+//   message metadata), chat.postEphemeral, users.info (roles from `users`),
+//   files.getUploadURLExternal → POST <upload_url> (raw bytes) → files.completeUploadExternal
+//   (shares the files in the channel/thread with the comment — every time it is called, as a
+//   repeated call would on Slack), files.info (the file's shares: only completed uploads exist),
+//   conversations.history / conversations.replies (metadata with include_all_metadata),
+//   apps.connections.open (app token) → a ws:// Socket Mode URL on loopback. Scopes listed in
+//   `missingScopes` answer missing_scope, as an app installed without them would.
 //   response_url: POST /response/<id>, JSON, at most 5 uses, like Slack's.
 //   Socket Mode: hello on connect, slash_commands envelopes, acks with response payloads, pings.
 // It also plays Slack's side of HTTP mode: `signedSlashCommand` posts a slash command to the
@@ -28,6 +32,7 @@ export interface PostedMessage {
   thread_ts?: string;
   text: string;
   files: SharedFile[];
+  metadata?: { event_type: string; event_payload: Record<string, unknown> };
 }
 
 export interface SlashCommandFields {
@@ -59,7 +64,10 @@ export class FakeSlack {
   /** users.info answers: workspace roles by user id (anyone else is a plain member). */
   readonly users = new Map<string, { is_admin?: boolean; is_owner?: boolean; is_primary_owner?: boolean }>();
 
-  private readonly uploads = new Map<string, { filename: string; length: number; alt_text?: string; data?: Buffer }>();
+  /** Scopes the app "lacks": the methods that need them answer missing_scope. */
+  readonly missingScopes = new Set<string>();
+
+  private readonly uploads = new Map<string, { filename: string; length: number; alt_text?: string; data?: Buffer; title?: string; shares?: Record<string, { ts: string; thread_ts?: string }[]> }>();
   private readonly wss = new WebSocketServer({ noServer: true });
   private readonly sockets = new Set<WebSocket>();
   private readonly pendingAcks = new Map<string, (ack: { envelope_id: string; payload?: any }) => void>();
@@ -179,7 +187,9 @@ export class FakeSlack {
     const args: Record<string, any> = { ...req.form, ...req.json };
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? args.token;
     const ok = (body: object = {}) => reply.json(200, { ok: true, ...body });
-    const err = (error: string) => reply.json(200, { ok: false, error });
+    const err = (error: string, extra: object = {}) => reply.json(200, { ok: false, error, ...extra });
+    const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
+    const scoped = (scope: string) => (this.missingScopes.has(scope) ? (err('missing_scope', { needed: scope, provided: 'chat:write,files:write' }), false) : true);
 
     if (method === 'apps.connections.open') {
       if (token !== this.appToken) return err(token?.startsWith('xoxb-') ? 'not_allowed_token_type' : 'invalid_auth');
@@ -196,8 +206,30 @@ export class FakeSlack {
         if (!args.text && !args.blocks) return err('no_text');
         const m: PostedMessage = { ts: nextTs(), channel: args.channel, text: args.text ?? '', files: [] };
         if (args.thread_ts) m.thread_ts = args.thread_ts;
+        if (args.metadata) m.metadata = parse(args.metadata);
         this.messages.push(m);
         return ok({ channel: m.channel, ts: m.ts, message: { type: 'message', text: m.text, ts: m.ts, bot_id: 'B0BOT00001' } });
+      }
+      case 'conversations.history':
+      case 'conversations.replies': {
+        if (!scoped('channels:history')) return;
+        if (!args.channel) return err('channel_not_found');
+        if (method === 'conversations.replies' && !args.ts) return err('thread_not_found');
+        const oldest = Number(args.oldest ?? 0);
+        const withMeta = args.include_all_metadata === true || args.include_all_metadata === 'true';
+        const found = this.messages
+          .filter((m) => m.channel === args.channel && Number(m.ts) >= oldest)
+          .filter((m) => (method === 'conversations.replies' ? m.ts === args.ts || m.thread_ts === args.ts : !m.thread_ts))
+          .map((m) => ({ type: 'message', ts: m.ts, text: m.text, bot_id: 'B0BOT00001', ...(m.thread_ts ? { thread_ts: m.thread_ts } : {}), ...(m.files.length ? { files: m.files.map((f) => ({ id: f.id, name: f.filename })) } : {}), ...(withMeta && m.metadata ? { metadata: m.metadata } : {}) }));
+        return ok({ messages: method === 'conversations.history' ? found.reverse() : found, has_more: false });
+      }
+      case 'files.info': {
+        if (!scoped('files:read')) return;
+        const u = this.uploads.get(args.file);
+        // An upload that was never completed is not a file yet.
+        if (!u?.shares) return err('file_not_found');
+        const channels = Object.keys(u.shares);
+        return ok({ file: { id: args.file, name: u.filename, title: u.title ?? u.filename, mimetype: 'image/png', size: u.length, channels: channels.filter((c) => c.startsWith('C')), groups: channels.filter((c) => c.startsWith('G')), ims: channels.filter((c) => c.startsWith('D')), shares: { public: Object.fromEntries(Object.entries(u.shares).filter(([c]) => c.startsWith('C'))), private: Object.fromEntries(Object.entries(u.shares).filter(([c]) => !c.startsWith('C'))) } } });
       }
       case 'users.info': {
         if (!args.user) return err('user_not_found');
@@ -225,8 +257,15 @@ export class FakeSlack {
         }
         if (shared.length === 0) return err('invalid_arguments');
         const channel = args.channel_id ?? args.channels;
+        const ts = nextTs();
+        for (const f of files) {
+          const u = this.uploads.get(f.id)!;
+          u.title = f.title;
+          u.shares ??= {};
+          if (channel) (u.shares[channel] ??= []).push({ ts, ...(args.thread_ts ? { thread_ts: args.thread_ts } : {}) });
+        }
         if (channel) {
-          const m: PostedMessage = { ts: nextTs(), channel, text: args.initial_comment ?? '', files: shared };
+          const m: PostedMessage = { ts, channel, text: args.initial_comment ?? '', files: shared };
           if (args.thread_ts) m.thread_ts = args.thread_ts;
           this.messages.push(m);
         }

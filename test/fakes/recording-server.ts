@@ -1,6 +1,9 @@
 // The HTTP plumbing the fake Discord and fake Slack share: a loopback server that parses each
 // request body the way the real APIs accept it (JSON, url-encoded form, multipart with files),
-// records every request for assertions, and can be told to fail the next matching requests.
+// records every request for assertions, and can be told to misbehave on matching requests: answer
+// an error (for the next N, or for every one during an outage), act and then lose the answer
+// (the connection is cut after the platform did the work), cut without acting, or take its time
+// (act at once and answer late, or wait and act only if the client is still there).
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -24,14 +27,33 @@ export interface RecordedRequest {
   /** URL-encoded fields, or a multipart request's text parts. */
   form?: Record<string, string>;
   files: RecordedFile[];
-  /** The status the fake answered with. */
+  /** The status the fake answered with (set also when the answer was then cut off). */
   status?: number;
+  /** The connection was cut instead of answering (after the fake acted, when `status` is set). */
+  cut?: boolean;
+  /** The client went away before a held request was acted on: nothing happened. */
+  abandoned?: boolean;
 }
 
 export interface Failure {
   method?: string;
   path: RegExp;
-  status: number;
+  /** The error status to answer with (not used by `drop` and `hold`). */
+  status?: number;
+  /**
+   * Instead of an error status: 'after' lets the fake act (post the message, share the files)
+   * and then cuts the connection, so the client never hears it worked — a lost answer; 'before'
+   * cuts it without acting.
+   */
+  drop?: 'before' | 'after';
+  /**
+   * Instead of an error status, slowness: 'first' acts at once and answers after `ms`; 'last'
+   * waits `ms` and then acts only if the client is still connected (a killed client's request
+   * then never happens).
+   */
+  hold?: { ms: number; act: 'first' | 'last' };
+  /** An outage: every matching request until this time (Date.now() ms) fails; `times` is ignored. */
+  until?: number;
   /** Seconds; sent as the Retry-After header (and in the body by the caller's `body`). */
   retryAfter?: number;
   headers?: Record<string, string>;
@@ -45,7 +67,12 @@ export interface Failure {
 export type Handler = (req: RecordedRequest, reply: Reply) => Promise<void> | void;
 
 export class Reply {
-  constructor(private readonly res: http.ServerResponse, private readonly rec: RecordedRequest) {}
+  constructor(
+    private readonly res: http.ServerResponse,
+    private readonly rec: RecordedRequest,
+    /** 'cut': the answer is lost (connection destroyed); a number: the answer is sent that late. */
+    private readonly mode: 'send' | 'cut' | number = 'send',
+  ) {}
 
   json(status: number, body: unknown, headers: Record<string, string> = {}): void {
     this.send(status, JSON.stringify(body), { 'content-type': 'application/json', ...headers });
@@ -53,7 +80,16 @@ export class Reply {
 
   send(status: number, body = '', headers: Record<string, string> = {}): void {
     this.rec.status = status;
-    this.res.writeHead(status, headers).end(body);
+    if (this.mode === 'cut') {
+      this.rec.cut = true;
+      this.res.socket?.destroy();
+      return;
+    }
+    const write = () => {
+      if (!this.res.destroyed && !this.res.writableEnded) this.res.writeHead(status, headers).end(body);
+    };
+    if (typeof this.mode === 'number') setTimeout(write, this.mode).unref();
+    else write();
   }
 }
 
@@ -84,9 +120,14 @@ export class RecordingServer {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
-  /** Answer the next `times` requests matching `path` (and `method`) with an error. */
+  /** Misbehave on the next `times` requests matching `path` (and `method`), or on all of them until `until`. */
   fail(f: Omit<Failure, 'times'> & { times?: number }): void {
     this.failures.push({ times: 1, ...f });
+  }
+
+  /** Forget the misbehaviours not used up yet. */
+  clearFailures(): void {
+    this.failures = [];
   }
 
   /** Requests that match, optionally filtered by method. */
@@ -122,12 +163,36 @@ export class RecordingServer {
     this.requests.push(rec);
     const reply = new Reply(res, rec);
 
-    const failure = this.failures.find((f) => f.times > 0 && f.path.test(rec.path) && (!f.method || f.method === rec.method) && (!f.when || f.when(rec)));
+    const live = (f: Failure) => (f.until !== undefined ? Date.now() < f.until : f.times > 0);
+    const failure = this.failures.find((f) => live(f) && f.path.test(rec.path) && (!f.method || f.method === rec.method) && (!f.when || f.when(rec)));
     if (failure) {
-      failure.times--;
+      if (failure.until === undefined) failure.times--;
+      if (failure.drop === 'before') {
+        rec.cut = true;
+        res.socket?.destroy();
+        return;
+      }
+      if (failure.drop === 'after') return void (await this.handler(rec, new Reply(res, rec, 'cut')));
+      if (failure.hold?.act === 'first') return void (await this.handler(rec, new Reply(res, rec, failure.hold.ms)));
+      if (failure.hold?.act === 'last') {
+        const gone = await new Promise<boolean>((resolve) => {
+          const timer = setTimeout(() => resolve(false), failure.hold!.ms);
+          timer.unref();
+          res.once('close', () => {
+            clearTimeout(timer);
+            resolve(true);
+          });
+        });
+        if (gone) {
+          rec.abandoned = true;
+          return;
+        }
+        return void (await this.handler(rec, reply));
+      }
       const headers: Record<string, string> = { ...failure.headers };
       if (failure.retryAfter !== undefined) headers['retry-after'] = String(failure.retryAfter);
-      reply.json(failure.status, failure.body ?? { message: `injected ${failure.status}` }, headers);
+      const status = failure.status ?? 500;
+      reply.json(status, failure.body ?? { message: `injected ${status}` }, headers);
       return;
     }
     await this.handler(rec, reply);

@@ -43,6 +43,6 @@ test('with the password: the board and its API list the analysis queues and thei
   assert.equal(res.status, 200);
   const body = (await res.json()) as { queues: { name: string; counts: Record<string, number> }[] };
   const names = body.queues.map((q) => q.name).sort();
-  assert.deepEqual(names, ['analysis-cached', 'analysis-light', 'analysis-model']);
+  assert.deepEqual(names, ['analysis-cached', 'analysis-light', 'analysis-model', 'delivery']);
   assert.equal(body.queues.find((q) => q.name === 'analysis-light')!.counts.waiting, 1);
 });

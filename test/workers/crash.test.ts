@@ -56,7 +56,7 @@ test('a worker killed with SIGKILL mid-job: another worker takes the job over, a
   await waitForEvent(rt, 'k1', 'result', 60_000);
   await sleep(1_500);
   assert.equal((await finalEvents('k1')).length, 1, 'exactly one delivery');
-  const job = await rt.queues.light.getJob('r-kill-1');
+  const job = await rt.queues.delivery.getJob('r-kill-1');
   assert.equal((job?.returnvalue as JobOutcome).status, 'delivered');
   assert.ok(b.logs.some((l) => l.msg === 'job finished' && l.jobId === 'r-kill-1'), 'worker B finished it');
   await stopWorker(b);
@@ -70,7 +70,7 @@ test('SIGTERM: the worker finishes its current job, delivers it once, and exits 
   w.child.kill('SIGTERM');
   assert.equal(await w.exited, 0);
   assert.equal((await finalEvents('t1')).length, 1);
-  assert.equal(((await rt.queues.light.getJob('r-term-1'))?.returnvalue as JobOutcome).status, 'delivered');
+  assert.equal(((await rt.queues.delivery.getJob('r-term-1'))?.returnvalue as JobOutcome).status, 'delivered');
   // With a 2 s lock, a forward pass or render on the main thread would have let the lock lapse.
   assert.ok(!w.logs.some((l) => /stalled/.test(l.msg)), 'no stalled job');
 });

@@ -46,8 +46,9 @@ test('a command ends with exactly one result, PNGs and progress included; a repe
   const r = results[0]!.type === 'result' ? results[0]!.result : undefined;
   assert.ok(r && r.analysis === 'fourier' && r.options.srate === 500);
   assert.ok(r.figures.length >= 3 && r.figures.every((f) => f.png.subarray(0, 8).equals(PNG_SIGNATURE)));
-  const job = await rt.queues.light.getJob('r-e2e-1');
+  const job = await rt.queues.delivery.getJob('r-e2e-1');
   assert.equal((job?.returnvalue as JobOutcome).status, 'delivered');
+  assert.equal(((await rt.queues.light.getJob('r-e2e-1'))?.returnvalue as JobOutcome).status, 'forwarded', 'the analysis handed its result to the delivery queue');
   assert.equal(await rt.redis.zcard(rt.key('channel-jobs', 'web:s1')), 0, 'the channel slot is free again');
 
   const t0 = Date.now();
@@ -58,7 +59,7 @@ test('a command ends with exactly one result, PNGs and progress included; a repe
   assert.ok(ms < 2_000, `cache hit delivered in ${ms} ms`);
   assert.ok(hit.type === 'result');
   assert.deepEqual(hit.result.figures.map((f) => f.png.toString('base64')), r.figures.map((f) => f.png.toString('base64')));
-  assert.equal(((await rt.queues.cached.getJob('r-e2e-2'))?.returnvalue as JobOutcome).cached, true);
+  assert.equal(((await rt.queues.delivery.getJob('r-e2e-2'))?.returnvalue as JobOutcome).cached, true);
 });
 
 test('a GPT-2 command runs on the model thread (tiny random checkpoint) and is delivered once', async () => {
@@ -83,7 +84,7 @@ test('/job cancel stops a running job at its next stage; the user is told once',
   const err = await waitForEvent(rt, 's4', 'error', 30_000);
   assert.ok(err.type === 'error' && err.message === 'Cancelled at your request.');
   const job = await waitFor(async () => {
-    const j = await rt.queues.light.getJob('r-e2e-4');
+    const j = await rt.queues.delivery.getJob('r-e2e-4');
     return j?.returnvalue ? j : undefined;
   }, 10_000, 'the job to finish');
   assert.equal((job.returnvalue as JobOutcome).status, 'cancelled');

@@ -1,6 +1,7 @@
 // One place that builds the Discord REST client, so the bot and the workers retry the same way.
 import { createRequire } from 'node:module';
 import { REST, type RESTOptions } from 'discord.js';
+import { DeliveryRefusedError } from '../../queue/delivery-ledger.ts';
 
 export interface DiscordRestConfig {
   DISCORD_TOKEN?: string;
@@ -25,6 +26,7 @@ const agent = new restUndici.Agent() as RESTOptions['agent'];
 export const DISCORD_REST_OPTIONS = { retries: 3, timeout: 15_000, agent } as const;
 
 export function createDiscordRest(cfg: DiscordRestConfig): REST {
-  if (!cfg.DISCORD_TOKEN) throw new Error('DISCORD_TOKEN is not set: cannot talk to Discord. Set it to the bot token from the Discord developer portal.');
+  // Refused, not failed: no retry brings the token (the delivery queue stops at once).
+  if (!cfg.DISCORD_TOKEN) throw new DeliveryRefusedError('DISCORD_TOKEN is not set: cannot talk to Discord. Set it to the bot token from the Discord developer portal.');
   return new REST({ api: cfg.DISCORD_API_URL, ...DISCORD_REST_OPTIONS }).setToken(cfg.DISCORD_TOKEN);
 }
