@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const ALL = ['engine', 'analyses', 'queue', 'bot'];
+const ALL = ['engine', 'bert', 'analyses', 'queue', 'bot'];
 const chosen = process.argv.slice(2).filter((a) => ALL.includes(a));
 let failed = 0;
 for (const name of chosen.length ? chosen : ALL) {

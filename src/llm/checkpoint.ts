@@ -116,6 +116,127 @@ function sameValues(a: Float32Array, b: Float32Array): boolean {
   return true;
 }
 
+/** Where a canonical tensor is stored: its file and its name there. */
+interface StoredTensor {
+  st: SafetensorsFile;
+  name: string;
+}
+
+/**
+ * The tensors of a checkpoint folder under canonical names, for any architecture (GPT-2 here,
+ * BERT in bert/checkpoint.ts): one `model.safetensors`, or every shard a
+ * `model.safetensors.index.json` names. `canonical` maps a stored name to the engine's name, or
+ * to null for a tensor the engine does not use (buffers, heads it ignores), which is then never
+ * read or checked. Used tensors must be F32, F16 or BF16; two stored names for one canonical name
+ * are an error. Data is read on demand.
+ */
+export class TensorStore {
+  private constructor(
+    readonly dir: string,
+    /** The file errors name: `model.safetensors` or the shard index. */
+    readonly source: string,
+    private readonly files: SafetensorsFile[],
+    private readonly stored: Map<string, StoredTensor>,
+  ) {}
+
+  static async open(dir: string, canonical: (stored: string) => string | null): Promise<TensorStore> {
+    // Which file holds each tensor (by its name in the file): one file, or a shard index.
+    const { weightMap, source, single } = await weightFiles(dir);
+    const byFile = new Map<string, SafetensorsFile>(single ? [[SINGLE_FILE, single]] : []);
+    try {
+      for (const file of new Set(weightMap.values())) {
+        if (!byFile.has(file)) byFile.set(file, await SafetensorsFile.open(path.join(dir, file)));
+      }
+      const store = new TensorStore(path.resolve(dir), source, [...byFile.values()], new Map());
+      for (const [name, file] of weightMap) {
+        const st = byFile.get(file)!;
+        const info = st.header.tensors.get(name) ?? store.fail(`tensor ${name} is listed in ${file}, which does not hold it`);
+        const as = canonical(name);
+        if (as === null) continue;
+        const twice = store.stored.get(as);
+        if (twice) store.fail(`tensor ${as} is stored twice (as "${twice.name}" and "${name}")`);
+        if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
+          store.fail(`tensor ${name} is ${info.dtype}; weights must be F32, F16 or BF16`);
+        }
+        store.stored.set(as, { st, name });
+      }
+      return store;
+    } catch (err) {
+      for (const st of byFile.values()) await st.close();
+      throw err;
+    }
+  }
+
+  /** An error naming the weights file, e.g. "model.safetensors: missing tensor … (/dir/model.safetensors)". */
+  fail(msg: string): never {
+    throw new Error(`${this.source}: ${msg} (${path.join(this.dir, this.source)})`);
+  }
+
+  has(name: string): boolean {
+    return this.stored.has(name);
+  }
+
+  /** Canonical names of every used tensor, in file order. */
+  names(): string[] {
+    return [...this.stored.keys()];
+  }
+
+  /** A tensor's shape, or undefined when it is not stored. */
+  dims(name: string): number[] | undefined {
+    const at = this.stored.get(name);
+    return at && [...at.st.header.tensors.get(at.name)!.dims];
+  }
+
+  /**
+   * Check the stored tensors against the shapes a config implies (canonical name → shape);
+   * names in `optional` may be absent. `context` names the config values the shapes come from,
+   * briefly for a missing tensor and in full for a wrong shape.
+   */
+  checkShapes(expected: Map<string, number[]>, optional: Set<string>, context: { missing: string; mismatch: string }): void {
+    for (const [name, want] of expected) {
+      const got = this.dims(name);
+      if (!got) {
+        if (!optional.has(name)) this.fail(`missing tensor ${name} (expected shape ${fmt(want)} for ${context.missing})`);
+      } else if (!sameDims(got, want)) {
+        this.fail(`tensor ${name} has shape ${fmt(got)}, expected ${fmt(want)} (from config.json: ${context.mismatch})`);
+      }
+    }
+  }
+
+  private at(name: string): StoredTensor {
+    const at = this.stored.get(name);
+    if (!at) throw new Error(`checkpoint ${this.dir} has no tensor ${name}`);
+    return at;
+  }
+
+  /** Paths of the open safetensors files (as named in the checkpoint folder, links unresolved). */
+  filePaths(): string[] {
+    return this.files.map((f) => f.file);
+  }
+
+  /** Where a tensor's bytes are: its file (absolute path), dtype, dims and byte range. */
+  locate(name: string): TensorInfo & { file: string } {
+    const at = this.at(name);
+    return { ...at.st.header.tensors.get(at.name)!, file: at.st.file };
+  }
+
+  async read(name: string): Promise<Tensor> {
+    const at = this.at(name);
+    const t = await at.st.read(at.name);
+    return { dims: t.dims, data: t.data as Float32Array };
+  }
+
+  /** `count` values of a tensor from element `from`, as float32, read synchronously (embedding rows). */
+  readRangeSync(name: string, from: number, count: number): Float32Array {
+    const at = this.at(name);
+    return at.st.readRangeSync(at.name, from, count) as Float32Array;
+  }
+
+  async close(): Promise<void> {
+    for (const st of this.files) await st.close();
+  }
+}
+
 /**
  * An opened checkpoint: config parsed, tensor names mapped and shapes validated, data read on
  * demand. `loadCheckpoint` reads everything; an engine that drops weights after building its
@@ -126,10 +247,8 @@ export class CheckpointReader {
     readonly dir: string,
     readonly config: GPT2Config,
     readonly isTinyRandom: boolean,
-    /** The open safetensors files: one, or every shard the index names. */
-    private readonly files: SafetensorsFile[],
-    /** Canonical name → where it is stored. */
-    private readonly stored: Map<string, { st: SafetensorsFile; name: string }>,
+    /** The tensors, under canonical names. */
+    private readonly store: TensorStore,
     /** True when lm_head.weight is stored and differs from wte.weight. */
     readonly untiedHead: boolean,
   ) {}
@@ -150,50 +269,25 @@ export class CheckpointReader {
     }
     const { config, isTinyRandom } = parseGPT2Config(configJson, configPath);
 
-    // Which file holds each tensor (by its name in the file): one file, or a shard index.
-    const { weightMap, source, single } = await weightFiles(dir);
-    const byFile = new Map<string, SafetensorsFile>(single ? [[SINGLE_FILE, single]] : []);
+    const store = await TensorStore.open(dir, (name) => {
+      const canonical = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
+      return MASK_BUFFER.test(canonical) ? null : canonical;
+    });
     try {
-      for (const file of new Set(weightMap.values())) {
-        if (!byFile.has(file)) byFile.set(file, await SafetensorsFile.open(path.join(dir, file)));
-      }
-      const files = [...byFile.values()];
-      const fail = (msg: string): never => {
-        throw new Error(`${source}: ${msg} (${path.join(dir, source)})`);
-      };
-      const stored = new Map<string, { st: SafetensorsFile; name: string }>();
-      const dims = new Map<string, number[]>();
-      for (const [name, file] of weightMap) {
-        const st = byFile.get(file)!;
-        const info = st.header.tensors.get(name) ?? fail(`tensor ${name} is listed in ${file}, which does not hold it`);
-        const canonical = name.startsWith(PREFIX) ? name.slice(PREFIX.length) : name;
-        if (MASK_BUFFER.test(canonical)) continue;
-        if (stored.has(canonical)) fail(`tensor ${canonical} is stored twice (as "${stored.get(canonical)!.name}" and "${name}")`);
-        if (info.dtype !== 'F32' && info.dtype !== 'F16' && info.dtype !== 'BF16') {
-          fail(`tensor ${name} is ${info.dtype}; weights must be F32, F16 or BF16`);
-        }
-        stored.set(canonical, { st, name });
-        dims.set(canonical, info.dims);
-      }
       const expected = gpt2TensorShapes(config);
       expected.set('lm_head.weight', [config.vocab_size, config.n_embd]);
-      for (const [name, want] of expected) {
-        const got = dims.get(name);
-        if (!got) {
-          if (name === 'lm_head.weight') continue; // absent → tied to wte
-          fail(`missing tensor ${name} (expected shape ${fmt(want)} for n_layer=${config.n_layer}, n_embd=${config.n_embd})`);
-        } else if (!sameDims(got, want)) {
-          fail(`tensor ${name} has shape ${fmt(got)}, expected ${fmt(want)} (from config.json: n_embd=${config.n_embd}, n_inner=${config.n_inner}, vocab_size=${config.vocab_size}, n_positions=${config.n_positions})`);
-        }
-      }
+      // An absent lm_head is tied to wte.
+      store.checkShapes(expected, new Set(['lm_head.weight']), {
+        missing: `n_layer=${config.n_layer}, n_embd=${config.n_embd}`,
+        mismatch: `n_embd=${config.n_embd}, n_inner=${config.n_inner}, vocab_size=${config.vocab_size}, n_positions=${config.n_positions}`,
+      });
       let untiedHead = false;
-      if (stored.has('lm_head.weight')) {
-        const read = (n: string) => stored.get(n)!.st.read(stored.get(n)!.name);
-        untiedHead = !sameValues((await read('lm_head.weight')).data as Float32Array, (await read('wte.weight')).data as Float32Array);
+      if (store.has('lm_head.weight')) {
+        untiedHead = !sameValues((await store.read('lm_head.weight')).data, (await store.read('wte.weight')).data);
       }
-      return new CheckpointReader(path.resolve(dir), config, isTinyRandom, files, stored, untiedHead);
+      return new CheckpointReader(path.resolve(dir), config, isTinyRandom, store, untiedHead);
     } catch (err) {
-      for (const st of byFile.values()) await st.close();
+      await store.close();
       throw err;
     }
   }
@@ -205,39 +299,34 @@ export class CheckpointReader {
     return names;
   }
 
-  private storedAs(name: string): { st: SafetensorsFile; name: string } {
-    const at = this.stored.get(name);
-    if (!at || (name === 'lm_head.weight' && !this.untiedHead)) {
-      throw new Error(`checkpoint ${this.dir} has no tensor ${name}` + (name === 'lm_head.weight' ? ' (the head is tied to wte.weight)' : ''));
+  private check(name: string): string {
+    if (name === 'lm_head.weight' && !this.untiedHead) {
+      throw new Error(`checkpoint ${this.dir} has no tensor ${name} (the head is tied to wte.weight)`);
     }
-    return at;
+    return name;
+  }
+
+  /** Paths of the open safetensors files (as named in the checkpoint folder, links unresolved). */
+  filePaths(): string[] {
+    return this.store.filePaths();
   }
 
   /** Where a tensor's bytes are: its file (absolute path), dtype, dims and byte range. */
-  /** Paths of the open safetensors files (as named in the checkpoint folder, links unresolved). */
-  filePaths(): string[] {
-    return this.files.map((f) => f.file);
-  }
-
   locate(name: string): TensorInfo & { file: string } {
-    const at = this.storedAs(name);
-    return { ...at.st.header.tensors.get(at.name)!, file: at.st.file };
+    return this.store.locate(this.check(name));
   }
 
   async read(name: string): Promise<Tensor> {
-    const at = this.storedAs(name);
-    const t = await at.st.read(at.name);
-    return { dims: t.dims, data: t.data as Float32Array };
+    return this.store.read(this.check(name));
   }
 
   /** `count` values of a tensor from element `from`, as float32, read synchronously (embedding rows). */
   readRangeSync(name: string, from: number, count: number): Float32Array {
-    const at = this.storedAs(name);
-    return at.st.readRangeSync(at.name, from, count) as Float32Array;
+    return this.store.readRangeSync(this.check(name), from, count);
   }
 
   async close(): Promise<void> {
-    for (const st of this.files) await st.close();
+    await this.store.close();
   }
 }
 

@@ -377,10 +377,10 @@ export async function pullRepoFiles(repo: string, files: string[], opts: PullOpt
   return { repo, commit, dir: snapshotDir(cacheDir, repo, commit), files: pulled };
 }
 
-/** Pull a known model (gpt2, gpt2-medium, …, distilgpt2) by name or Hub repository id. */
+/** Pull a known model (gpt2, gpt2-medium, …, distilgpt2, bert-base-uncased, …) by name or Hub repository id. */
 export async function pullModel(name: string, opts: PullOptions = {}): Promise<PullResult> {
   const model = findKnownModel(name);
   if (!model) throw unknownModelError(name, 'pull');
   if (!model.repo) throw new HubError(`${model.name} is generated locally, not downloaded: it is created on first use (or with \`npx lab models tiny\`)`);
-  return pullRepoFiles(model.repo, CHECKPOINT_FILES, opts);
+  return pullRepoFiles(model.repo, model.files ?? CHECKPOINT_FILES, opts);
 }
