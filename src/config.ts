@@ -53,6 +53,15 @@ const EnvSchema = z.object({
   TEXT_RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(60),
   /** Per-channel cap on unfinished (waiting or running) analyses. */
   CHANNEL_MAX_JOBS: z.coerce.number().int().min(1).default(3),
+  /**
+   * Work budgets (src/queue/admission.ts, cost.ts): at most RATE_COST_USER_S model-seconds per
+   * user and RATE_COST_CHANNEL_S per channel in any RATE_COST_WINDOW_S, a model-second being a
+   * second of work on the reference 2-core worker (a default /logits on gpt2 is about 2). 0 turns
+   * a budget off. Failed, rejected and cancelled jobs give their cost back.
+   */
+  RATE_COST_WINDOW_S: z.coerce.number().int().min(1).default(600),
+  RATE_COST_USER_S: z.coerce.number().min(0).default(300),
+  RATE_COST_CHANNEL_S: z.coerce.number().min(0).default(600),
   /** Attempts per job (first run + retries) and the first exponential backoff delay. */
   JOB_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   JOB_BACKOFF_MS: z.coerce.number().int().min(0).default(2_000),

@@ -112,9 +112,15 @@ export function createDeliveryProcessor(deps: DeliveryDeps) {
   const results = new ResultStore(rt);
   const admission = new AdmissionControl(rt);
 
-  /** The channel slot is freed with the final message; only a delivered result counts against the user's rate. */
+  /**
+   * The channel slot is freed with the final message; only a delivered result counts against the
+   * user's rate. A job that failed after running (a timeout, a crash) keeps its cost charged: it
+   * did hold a worker, and a command built to time out must not be free to send again.
+   */
   const settle = (data: DeliveryJob, status: JobOutcome['status']) =>
-    status === 'delivered' ? admission.release(data.requestId, data.target) : admission.refund(data.requestId, data.requester, data.target);
+    status === 'delivered'
+      ? admission.release(data.requestId, data.target)
+      : admission.refund(data.requestId, data.requester, data.target, { keepCost: status === 'failed' });
 
   return async function processDeliveryJob(job: Job<DeliveryJob>): Promise<JobOutcome> {
     const data = DeliveryJobSchema.parse(job.data);

@@ -126,6 +126,40 @@ test('rate limit per user and cap per channel: friendly errors, no job', async (
   assert.match(chan[3]!.kind === 'error' ? chan[3]!.message : '', /This channel already has 3 analyses queued or running/);
 });
 
+test('work budgets: commands are charged their estimated model-seconds; a heavy one uses up the budget, the next is refused with the numbers', async () => {
+  const budgeted = createDispatcher({ runtime: rt, deliverers: () => recorder, budgets: { windowS: 600, userS: 10, channelS: 0 } });
+  const before = await jobCount();
+  // 50 new tokens for 12 rows after a 120-token prompt, 10 of them sampled over the whole
+  // vocabulary: over 10 s of gpt2 work, more than the whole budget, so it may run only while the
+  // window is empty, and takes all of it.
+  const heavy = await budgeted.handle(req('logits', { prompt: 'I like oat milk in my coffee, '.repeat(15), max_new_tokens: '50', samples: '10' }, 'hub', 'tab-h1'));
+  assert.equal(heavy.kind, 'queued');
+  const next = await budgeted.handle(req('heatmap', {}, 'hub', 'tab-h2'));
+  assert.equal(next.kind, 'error');
+  assert.match(next.kind === 'error' ? next.message : '', /^You have used 10 s of your 10 s of compute time per 10 min, and \/heatmap with these options needs about 1 s\. Enough frees up in 10 min\./);
+  // Someone else is not affected; a default /logits costs a couple of seconds.
+  assert.equal((await budgeted.handle(req('logits', {}, 'hub2', 'tab-h3'))).kind, 'queued');
+  assert.equal(await jobCount(), before + 2);
+});
+
+test('work budgets: the estimate is for the model that will run: the one named, else the notebook\'s if a worker has it, else the default', async () => {
+  const budgeted = createDispatcher({ runtime: rt, deliverers: () => recorder, budgets: { windowS: 600, userS: 10, channelS: 0 } });
+  // Each user first spends a little (a default /heatmap), so a job dearer than the whole budget
+  // (which would run alone in an empty window) is refused.
+  for (const who of ['ida', 'ida2', 'ida3']) assert.equal((await budgeted.handle(req('heatmap', {}, who, `tab-${who}`))).kind, 'queued');
+  // /attention's notebook uses gpt2-large; no worker has reported it, so it runs (and costs) as gpt2.
+  assert.equal((await budgeted.handle(req('attention', {}, 'ida', 'tab-i1'))).kind, 'queued');
+  const large = await budgeted.handle(req('attention', { model: 'gpt2-large' }, 'ida2', 'tab-i2'));
+  assert.match(large.kind === 'error' ? large.message : '', /\/attention with these options needs all of it/);
+  await publishModels(rt, ['gpt2-large']);
+  try {
+    const preferred = await budgeted.handle(req('attention', {}, 'ida3', 'tab-i3'));
+    assert.match(preferred.kind === 'error' ? preferred.message : '', /needs all of it/, 'on gpt2-large it is dearer than 10 s');
+  } finally {
+    await rt.redis.hdel(rt.key('models', 'present'), 'gpt2-large');
+  }
+});
+
 test('/posts: the catalog by section with links; one post in detail', async () => {
   const all = await dispatcher.handle(req('posts'));
   assert.ok(all.kind === 'reply' && !all.ephemeral);
@@ -198,4 +232,11 @@ test('/job: your jobs with their state; cancel removes a waiting one and says so
 
   const noId = await dispatcher.handle(req('job', { cancel: 'true' }, 'fay'));
   assert.match(noId.kind === 'error' ? noId.message : '', /^id: required with cancel:true/);
+});
+
+test('text commands have their own per-user limit: the 31st /posts in a minute waits, another user does not', async () => {
+  for (let i = 0; i < 30; i++) assert.equal((await dispatcher.handle(req('posts', {}, 'tex'))).kind, 'reply', `command ${i + 1}`);
+  const refused = await dispatcher.handle(req('posts', {}, 'tex'));
+  assert.ok(refused.kind === 'error' && /^Easy there — you can send 30 commands such as \/help, \/posts and \/job every 60 s\. Try again in \d+ s\.$/.test(refused.message));
+  assert.equal((await dispatcher.handle(req('posts', {}, 'other-user'))).kind, 'reply');
 });
