@@ -19,6 +19,9 @@ import { ciAnalysis } from './ci.ts';
 import { dependenceAnalysis } from './dependence.ts';
 import { kaprekarAnalysis } from './kaprekar.ts';
 import { curvefitAnalysis } from './curvefit.ts';
+import { lstsqGpt2Analysis } from './lstsq-gpt2.ts';
+import { rsaQkvAnalysis } from './rsa-qkv.ts';
+import { effdimAnalysis } from './effdim.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -40,6 +43,9 @@ export const ANALYSES: readonly Analysis[] = [
   dependenceAnalysis,
   kaprekarAnalysis,
   curvefitAnalysis,
+  lstsqGpt2Analysis,
+  rsaQkvAnalysis,
+  effdimAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

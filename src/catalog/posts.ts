@@ -141,11 +141,11 @@ export const POSTS: readonly Post[] = [
     summary: "A regression on real building data (floor area, interest rate and a consumer price index predicting sale price): look at the raw data in a pair plot, log-transform and split the skewed variables, drop the rows beyond three standard deviations, then read the OLS table with its t and p values, R² and F test, and check the residuals.",
   },
   {
-    id: 'lstsq-gpt2', section: 'data-science', hasAnalysis: false,
+    id: 'lstsq-gpt2', section: 'data-science', hasAnalysis: true,
     title: "Least squares part 4: modeling GPT activations",
     url: "https://thepalindrome.org/p/the-anatomy-of-the-least-squares-a3d",
     notebook: "DSUnpacked/leastSquares_4.ipynb",
-    summary: "Regression as a microscope for a language model: predict each block's attention output from simple features of the tokens of a Wikipedia paragraph, and see where in the model those features are carried.",
+    summary: "Regression as a microscope for a language model: run a Wikipedia paragraph through GPT-2, take the log norm of each token's attention output in every block, predict it from the two tokens before it by least squares, and read the betas, t and p values block by block.",
   },
   {
     id: 'ci', section: 'data-science', hasAnalysis: true,
@@ -176,18 +176,18 @@ export const POSTS: readonly Post[] = [
     summary: "Representational similarity analysis: build a word-by-word similarity matrix of embeddings in two models (BERT and GPT-2) and correlate the matrices, to ask whether the models organise the same words the same way.",
   },
   {
-    id: 'rsa-qkv', section: 'llm', hasAnalysis: false,
+    id: 'rsa-qkv', section: 'llm', hasAnalysis: true,
     title: "Explore LLM word representations using similarity analysis, part 2",
     url: "https://thepalindrome.org/p/explore-llm-word-representations-c57",
     notebook: "MLonLLMs/Cohen_RSA_LLMs_part2.ipynb",
-    summary: "The same similarity analysis inside GPT-2's attention: compare the word-similarity structure of queries, keys and values across every block, and measure the differences with an effect size.",
+    summary: "The same similarity analysis inside GPT-2's attention: words of three categories end one sentence; in every block, correlate the word-similarity matrices of the queries, keys and values (RSA), and measure with Cohen's d how much more alike words of one category are than words of different ones.",
   },
   {
-    id: 'effdim', section: 'llm', hasAnalysis: false,
+    id: 'effdim', section: 'llm', hasAnalysis: true,
     title: "Effective dimensionality analysis of LLM transformers",
     url: "https://mikexcohen.substack.com/p/effective-dimensionality-analysis",
     notebook: "MLonLLMs/effectiveDimensionality_GPT2xl.ipynb",
-    summary: "How many dimensions do hidden states really use? The singular values of each layer's activations over a long text, for real and for token-shuffled text, give an effective dimensionality that changes through the model.",
+    summary: "How many dimensions do hidden states really use? The singular values of each layer's mean-centred activations over 1024 tokens of Alice in Wonderland, for the real and for the token-shuffled text, give an effective dimensionality (components for 95% of the variance) that changes through the model.",
   },
   {
     id: 'life', section: 'llm', hasAnalysis: false,

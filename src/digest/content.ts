@@ -93,6 +93,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'A predictor can be "significant" and still explain almost nothing. How would you tell the two apart in a regression table?',
   },
   'lstsq-gpt2': {
+    headline: { figure: 'betas' },
+    tryIt: { options: { alpha: 0.01 }, why: 'a stricter significance level: in which blocks do the t-1 and t-2 terms still count as significant?' },
     question: 'If a simple token feature predicts a block\'s attention output, does that mean the block "uses" that feature?',
   },
   ci: {
@@ -114,9 +116,13 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Two models can agree on which words are similar while storing them completely differently. Is that agreement meaningful?',
   },
   'rsa-qkv': {
+    headline: { figure: 'layer-effects' },
+    tryIt: { options: { qkv_token: -1 }, why: 'correlates the Q, K and V of the word itself instead of the " next" token every sentence shares.' },
     question: 'Queries, keys and values are three projections of the same hidden state. Why might their similarity structures differ?',
   },
   effdim: {
+    headline: { figure: 'effective-dimensionality' },
+    tryIt: { options: { threshold: 80 }, why: 'counts the components for 80% of the variance instead of 95%: does the gap between real and shuffled text stay?' },
     question: 'Shuffling the tokens of a text keeps every word but destroys the sentences. What should that do to the dimensionality of the hidden states?',
   },
   life: {
