@@ -86,10 +86,16 @@ async function findJob(rt: QueueRuntime, ref: JobRef): Promise<{ job: Job<Analys
 }
 
 async function positionOf(rt: QueueRuntime, kind: QueueKind, jobId: string): Promise<number | undefined> {
+  const queue = rt.queues[kind];
   // BullMQ adds to the left of the wait list and workers take from the right: the last is next.
-  const waiting = await rt.queues[kind].getWaiting(0, 199);
+  const waiting = await queue.getWaiting(0, 199);
   const i = waiting.findIndex((j) => j.id === jobId);
-  return i < 0 ? undefined : waiting.length - i;
+  if (i >= 0) return waiting.length - i;
+  // A user's second and later jobs are prioritized (fair scheduling): they start after the whole
+  // wait list, in priority order.
+  const prioritized = await queue.getPrioritized(0, 199);
+  const p = prioritized.findIndex((j) => j.id === jobId);
+  return p < 0 ? undefined : (await queue.getWaitingCount()) + p + 1;
 }
 
 async function view(rt: QueueRuntime, ref: JobRef): Promise<JobView> {

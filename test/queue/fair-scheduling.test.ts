@@ -9,6 +9,7 @@ import { Worker, type Job } from 'bullmq';
 import { createDispatcher, fairPriority, type Dispatcher } from '../../src/commands/dispatch.ts';
 import type { Deliverer } from '../../src/chat/types.ts';
 import { AdmissionControl } from '../../src/queue/admission.ts';
+import { userJobs } from '../../src/queue/job-status.ts';
 import type { AnalysisJob } from '../../src/queue/jobs.ts';
 import { bullConnection, queueName, type QueueRuntime } from '../../src/queue/runtime.ts';
 import { dropRuntime, sleep, testRuntime, waitFor } from './support.ts';
@@ -86,4 +87,9 @@ test('the jobs of one user keep their order, behind nobody else', async () => {
   assert.equal(newcomer.position, first.position + 1);
   const [waiting, prioritized] = await Promise.all([rt.queues.light.getWaiting(), rt.queues.light.getPrioritized()]);
   assert.ok(waiting.some((j) => j.id === newcomer.jobId) && prioritized.some((j) => j.id === second.jobId));
+  // /job shows a prioritized job's place too: behind the whole wait list.
+  const views = await userJobs(rt, { platform: 'discord', userId: 'dee' });
+  const secondView = views.find((v) => v.ref.jobId === second.jobId);
+  assert.equal(secondView?.state, 'waiting');
+  assert.equal(secondView?.position, waiting.length + prioritized.findIndex((j) => j.id === second.jobId) + 1);
 });
