@@ -149,6 +149,9 @@ function coerceText(info: OptionInfo, text: string): unknown {
   }
 }
 
+/** "1 item", "3 items". */
+const count = (n: number | bigint, noun: string) => `${n} ${noun}${Number(n) === 1 ? '' : 's'}`;
+
 function optionErrorFromZod(error: z.ZodError, infos: Map<string, OptionInfo>): OptionError {
   const issue = error.issues[0]!;
   const option = issue.path.length ? String(issue.path[0]) : 'options';
@@ -157,16 +160,16 @@ function optionErrorFromZod(error: z.ZodError, infos: Map<string, OptionInfo>): 
   switch (issue.code) {
     case 'too_big':
       message = issue.origin === 'string'
-        ? `at most ${issue.maximum} characters`
+        ? `at most ${count(issue.maximum, 'character')}`
         : issue.origin === 'array'
-          ? `at most ${issue.maximum} items`
+          ? `at most ${count(issue.maximum, 'item')}`
           : `must be at most ${issue.maximum}`;
       break;
     case 'too_small':
       message = issue.origin === 'string'
-        ? Number(issue.minimum) <= 1 ? 'must not be empty' : `at least ${issue.minimum} characters`
+        ? Number(issue.minimum) <= 1 ? 'must not be empty' : `at least ${count(issue.minimum, 'character')}`
         : issue.origin === 'array'
-          ? `at least ${issue.minimum} items`
+          ? `at least ${count(issue.minimum, 'item')}`
           : `must be at least ${issue.minimum}`;
       break;
     case 'invalid_value':

@@ -185,3 +185,12 @@ describe('/correlation end to end', () => {
     }
   });
 });
+
+describe('option messages read as English', () => {
+  test('"1 character", not "1 characters"; "4 items"', async () => {
+    const { z } = await import('zod');
+    const schema = z.object({ word: z.string().max(1).describe('w') }).strict();
+    assert.equal(optionErrorMessage(schema, { word: 'ab' }), 'word: at most 1 character');
+    assert.equal(optionErrorMessage(Options, { pop_r: '0,0,0,0,0' }), 'pop_r: at most 4 items');
+  });
+});
