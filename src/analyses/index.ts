@@ -22,6 +22,7 @@ import { curvefitAnalysis } from './curvefit.ts';
 import { lstsqGpt2Analysis } from './lstsq-gpt2.ts';
 import { rsaQkvAnalysis } from './rsa-qkv.ts';
 import { effdimAnalysis } from './effdim.ts';
+import { biasAnalysis } from './bias.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -46,6 +47,7 @@ export const ANALYSES: readonly Analysis[] = [
   lstsqGpt2Analysis,
   rsaQkvAnalysis,
   effdimAnalysis,
+  biasAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

@@ -2,7 +2,18 @@
 // figures from the numbers (render), and an explanation in the project's own words.
 import type { z } from 'zod';
 import type { Post } from '../catalog/posts.ts';
+import type { BertEngine } from '../llm/bert/types.ts';
 import type { Engine } from '../llm/types.ts';
+
+/** The model family an analysis runs on: GPT-2 (src/llm/engine.ts) or BERT (src/llm/bert/). */
+export type AnalysisArch = 'gpt2' | 'bert';
+
+/**
+ * The BERT model a BERT analysis runs on when the notebook's is not downloaded (then the tiny
+ * random BERT). Here, not in src/llm/provider.ts, so that command definitions can name it
+ * without loading the engines.
+ */
+export const DEFAULT_BERT_MODEL = 'bert-base-uncased';
 
 /** A rendered figure: PNG bytes plus what chat needs to show it accessibly. */
 export interface Figure {
@@ -24,6 +35,12 @@ export interface AnalysisContext {
   progress(stage: string, fraction?: number): void;
   /** The engine for the requested model (or the configured default), loaded once per worker. */
   engine(): Promise<Engine>;
+  /**
+   * The BERT engine for an analysis with `arch: 'bert'` (the requested model, else the
+   * notebook's, else bert-base-uncased, else tiny-random-bert), loaded once per worker. runAnalysis
+   * always sets it; optional so that contexts built by hand for GPT-2 analyses need not.
+   */
+  bertEngine?(): Promise<BertEngine>;
   signal?: AbortSignal;
   /** True only for the local CLI: options may name local files. Chat input never may. */
   localFiles?: boolean;
@@ -35,8 +52,10 @@ export interface Analysis<S extends z.ZodObject = z.ZodObject, D = unknown> {
   post: Post;
   /** LLM analyses need an engine; data-science ones never load one. */
   usesModel: boolean;
+  /** Which model family it uses (default 'gpt2'): picks the engine, the model choices and the fallback. */
+  arch?: AnalysisArch;
   /**
-   * The model the notebook used (e.g. gpt2-large). When the user names no model, the analysis
+   * The model the notebook used (e.g. gpt2-large, bert-large-uncased). When the user names no model, the analysis
    * runs on it if it is downloaded, else on the configured default, and the result says which.
    */
   preferredModel?: string;

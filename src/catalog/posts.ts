@@ -204,7 +204,7 @@ export const POSTS: readonly Post[] = [
     summary: "The famous embedding arithmetic only works once you exclude the input words from the answers; checked honestly, the nearest vector to king − man + woman is usually \"king\" itself.",
   },
   {
-    id: 'bias', section: 'llm', hasAnalysis: false,
+    id: 'bias', section: 'llm', hasAnalysis: true,
     title: "Gender bias in large language models, part 1",
     url: "https://mikexcohen.substack.com/p/gender-bias-in-large-language-models",
     notebook: "MLonLLMs/gender_bias_in_LLMs_part1.ipynb",

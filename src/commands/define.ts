@@ -3,10 +3,10 @@
 // for GPT-2 analyses) and become queued jobs; text commands (/posts, /help, /job) answer at once.
 // One definition feeds Discord's command JSON, the Slack `/lab` parser and the playground.
 import type { z } from 'zod';
-import { KNOWN_MODELS } from '../../models/registry.ts';
+import { KNOWN_BERT_MODELS, KNOWN_MODELS } from '../../models/registry.ts';
 import { ANALYSES } from '../analyses/index.ts';
 import { describeOptions, type OptionInfo } from '../analyses/options.ts';
-import type { Analysis } from '../analyses/types.ts';
+import { DEFAULT_BERT_MODEL, type Analysis, type AnalysisArch } from '../analyses/types.ts';
 import type { Deliverer, TextReply } from '../chat/types.ts';
 import type { ReplyTarget, Requester } from '../queue/jobs.ts';
 import type { QueueRuntime } from '../queue/runtime.ts';
@@ -71,14 +71,27 @@ export function defineAnalysisCommand(def: { analysis: string; description: stri
   };
 }
 
-/** Model names a chat user may pick (never a local path: that is for the CLI only). */
-export function modelChoices(): string[] {
-  return KNOWN_MODELS.map((m) => m.name);
+/**
+ * Model names a chat user may pick for an analysis of this family (default GPT-2): never a local
+ * path, which is for the CLI only, and never the other family's models.
+ */
+export function modelChoices(arch: AnalysisArch = 'gpt2'): string[] {
+  return (arch === 'bert' ? KNOWN_BERT_MODELS : KNOWN_MODELS).map((m) => m.name);
 }
 
 export const MODEL_OPTION = 'model';
 
 function modelOption(analysis: Analysis, defaultModel: string): OptionInfo {
+  if (analysis.arch === 'bert') {
+    const preferred = analysis.preferredModel && analysis.preferredModel !== DEFAULT_BERT_MODEL ? `${analysis.preferredModel} as in the post when downloaded, else ` : '';
+    return {
+      name: MODEL_OPTION,
+      type: 'string',
+      description: `BERT checkpoint to run on (default ${preferred}${DEFAULT_BERT_MODEL} when downloaded, else tiny-random-bert); a named model must be downloaded`,
+      choices: modelChoices('bert'),
+      required: false,
+    };
+  }
   const preferred = analysis.preferredModel && analysis.preferredModel !== defaultModel ? analysis.preferredModel : undefined;
   const dflt = preferred ? `${preferred} as in the post when downloaded, else ${defaultModel}` : defaultModel;
   return {

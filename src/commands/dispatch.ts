@@ -112,8 +112,8 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
     let model: string | undefined;
     if (analysis.usesModel) {
       // Chat users pick among known checkpoints; a directory path is for the local CLI only.
-      if (askedModel !== undefined && !modelChoices().includes(askedModel)) {
-        throw new OptionError(MODEL_OPTION, `must be one of ${modelChoices().join(', ')}`);
+      if (askedModel !== undefined && !modelChoices(analysis.arch).includes(askedModel)) {
+        throw new OptionError(MODEL_OPTION, `must be one of ${modelChoices(analysis.arch).join(', ')}`);
       }
       // Only a model the user named travels with the job: it must then be present. Without one the
       // worker picks the notebook's model or the default, and says which (src/llm/provider.ts).

@@ -132,6 +132,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'The famous analogy works only if the input words are left out of the answers. Is that a fair rule, or cheating?',
   },
   bias: {
+    headline: { figure: 'masked' },
+    tryIt: { options: { sentence: 'The nurse informed the client that [MASK] would need more time.' }, why: 'the same sentence about a nurse: does the he/she balance flip with the occupation?' },
     question: 'If a model\'s he/she probabilities mirror occupational statistics, is the model biased or merely accurate about its training text?',
   },
   debias: {

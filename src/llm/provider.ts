@@ -1,7 +1,8 @@
 // Which engine an analysis runs on (resolveEngineModel states the rule). A worker keeps loaded engines between jobs (loading GPT-2
 // takes seconds; a forward pass takes milliseconds), keyed by model directory.
 import { config } from '../config.ts';
-import { KNOWN_MODELS, isModelAvailable, resolveModelDir } from '../../models/registry.ts';
+import { KNOWN_MODELS, TINY_RANDOM_BERT, isModelAvailable, resolveModelDir } from '../../models/registry.ts';
+import { DEFAULT_BERT_MODEL } from '../analyses/types.ts';
 import { loadEngine } from './engine.ts';
 import type { Engine } from './types.ts';
 
@@ -34,6 +35,22 @@ export async function resolveEngineModel(requested?: string, preferred?: string)
   const fallback = await defaultModel();
   if (!preferred || preferred === fallback) return { name: fallback };
   if (await isModelAvailable(preferred)) return { name: preferred };
+  return {
+    name: fallback,
+    note: `The notebook uses ${preferred}, which is not downloaded here (\`npx lab models pull ${preferred}\`), so this ran on ${fallback}.`,
+  };
+}
+
+/**
+ * resolveEngineModel's rule for BERT analyses: a named model runs (it must be downloaded); with
+ * none named, the notebook's model (`preferred`) when downloaded, else bert-base-uncased when
+ * downloaded, else the tiny random BERT. The note says which ran when it is not the notebook's.
+ */
+export async function resolveBertEngineModel(requested?: string, preferred?: string): Promise<ResolvedModel> {
+  if (requested) return { name: requested };
+  if (preferred && (await isModelAvailable(preferred))) return { name: preferred };
+  const fallback = (await isModelAvailable(DEFAULT_BERT_MODEL)) ? DEFAULT_BERT_MODEL : TINY_RANDOM_BERT;
+  if (!preferred || preferred === fallback) return { name: fallback };
   return {
     name: fallback,
     note: `The notebook uses ${preferred}, which is not downloaded here (\`npx lab models pull ${preferred}\`), so this ran on ${fallback}.`,

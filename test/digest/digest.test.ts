@@ -29,7 +29,7 @@ Object.assign(process.env, {
 const { handleCommand } = await import('../../src/commands/dispatch.ts');
 const { parseSlackText } = await import('../../src/commands/slack-text.ts');
 const { startDiscordBot } = await import('../../src/chat/discord/gateway-bot.ts');
-const { startSlackBot } = await import('../../src/chat/slack/app.ts');
+const { HOLDING_NOTE, startSlackBot } = await import('../../src/chat/slack/app.ts');
 const { startDigestWorker } = await import('../../workers/digest.ts');
 const { closeDigestQueue, digestQueue, DIGEST_JOB } = await import('../../src/digest/queue.ts');
 const { closeSharedRuntime, sharedRuntime } = await import('../../src/queue/runtime.ts');
@@ -82,12 +82,20 @@ async function discordDigest(subcommand: string, permissions?: string, options: 
   return `${msg.content}\n${msg.embeds.map((e: { title?: string; description?: string }) => `${e.title ?? ''}\n${e.description ?? ''}`).join('\n')}`;
 }
 
-/** /lab digest … on Slack over signed HTTP; resolves with the ack's text. */
+/**
+ * /lab digest … on Slack over signed HTTP; resolves with the answer's text: the ack's, or — when
+ * a loaded machine took longer than the bot's ack budget — what replaced the holding ack
+ * through response_url (the designed path, src/chat/slack/app.ts).
+ */
 async function slackDigest(text: string, userId: string): Promise<string> {
   const url = `http://127.0.0.1:${slackBot.port}/slack/events`;
-  const res = await signedSlashCommand(url, slack.signingSecret, slack.slashCommand({ text: `digest ${text}`, channel_id: SLACK_CHANNEL, user_id: userId }));
+  const fields = slack.slashCommand({ text: `digest ${text}`, channel_id: SLACK_CHANNEL, user_id: userId });
+  const res = await signedSlashCommand(url, slack.signingSecret, fields);
   assert.equal(res.status, 200);
-  return String(res.body?.text ?? '');
+  const ack = String(res.body?.text ?? '');
+  if (ack !== HOLDING_NOTE) return ack;
+  const note = await slack.waitFor(() => slack.responsesTo(fields.response_url!)[0], 5_000, 'the answer after the holding ack');
+  return String(note.text ?? '');
 }
 
 const discordDigests = (): FakeMessage[] => discord.channelMessages.filter((m) => m.channel_id === DISCORD_CHANNEL);
