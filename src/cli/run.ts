@@ -91,7 +91,7 @@ export function registerRunCommand(program: Command): void {
     .description('run one post analysis and write its figures, result.json and result.md')
     .argument('[analysis]', 'analysis name (see --list)')
     .option('--list', 'list analyses and their options')
-    .option('--model <model>', 'model name or checkpoint directory; it must be downloaded (default: the notebook\'s model when present, else $MODEL, else tiny-random)')
+    .option('--model <model>', 'model name or checkpoint directory; it must be downloaded (default: the notebook\'s model when present, else $MODEL — bert-base-uncased for BERT analyses — else the tiny random checkpoint)')
     .option('--out <dir>', 'output directory')
     // Our own help: `lab run attention --help` lists that analysis's options, which commander cannot know.
     .helpOption(false)
