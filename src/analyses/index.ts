@@ -23,6 +23,7 @@ import { lstsqGpt2Analysis } from './lstsq-gpt2.ts';
 import { rsaQkvAnalysis } from './rsa-qkv.ts';
 import { effdimAnalysis } from './effdim.ts';
 import { biasAnalysis } from './bias.ts';
+import { lifeAnalysis } from './life.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -48,6 +49,7 @@ export const ANALYSES: readonly Analysis[] = [
   rsaQkvAnalysis,
   effdimAnalysis,
   biasAnalysis,
+  lifeAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

@@ -149,11 +149,12 @@ async function compute(opts: Opts, ctx: AnalysisContext): Promise<LogitsData> {
 }
 
 /**
- * The sampled, greedy and boosted continuations, all extended together as one batch per step
- * (a batch of 7 costs about what 2 single runs do). Each sampled row draws with the engine's own
- * sampler and a mulberry32 stream seeded seed + i, so it equals engine.generate with that seed;
- * the greedy row equals engine.generate({ greedy: true }). The boosted row starts with the token
- * the boosted logits chose and joins the batch from step 1, when its length matches the others.
+ * The sampled, greedy and boosted continuations, all extended together through one key/value
+ * cache (a step runs one new position of every row as one batch). Each sampled row draws with the
+ * engine's own sampler and a mulberry32 stream seeded seed + i, so it equals engine.generate with
+ * that seed; the greedy row equals engine.generate({ greedy: true }). The prompt runs once; the
+ * boosted row starts with the token the boosted logits chose and joins the batch from step 1,
+ * from the prompt's cache.
  */
 async function generateAll(engine: Engine, prompt: number[], boostedFirst: number, opts: Opts, progress: (f: number) => void): Promise<Continuation[]> {
   const seed = opts.seed ?? 0;
@@ -168,13 +169,18 @@ async function generateAll(engine: Engine, prompt: number[], boostedFirst: numbe
   }
   rows.push({ kind: 'greedy', seed: null, ids: [], text: '', pick: argmax });
   const boosted = { kind: 'boosted' as const, seed: null, ids: [boostedFirst], text: '', pick: argmax };
-  for (let step = 0; step < n; step++) {
+  const cache = engine.kvCache();
+  progress(0);
+  const first = logitsRow(await cache.append([prompt]), 0);
+  for (const r of rows) r.ids.push(r.pick(first));
+  const all = [...rows, boosted];
+  if (n > 1) cache.select(all.map(() => 0));
+  for (let step = 1; step < n; step++) {
     progress(step / n);
-    const active = step === 0 ? rows : [...rows, boosted];
-    const { logits } = await engine.run(active.map((r) => [...prompt, ...r.ids]), { logits: 'last' });
-    active.forEach((r, b) => r.ids.push(r.pick(logitsRow(logits!, b))));
+    const logits = await cache.append(all.map((r) => [r.ids[r.ids.length - 1]]));
+    all.forEach((r, b) => r.ids.push(r.pick(logitsRow(logits, b))));
   }
-  return [...rows, boosted].map(({ kind, seed: s, ids, text }) => ({ kind, seed: s, ids, text }));
+  return all.map(({ kind, seed: s, ids, text }) => ({ kind, seed: s, ids, text }));
 }
 
 async function lastLogits(engine: Engine, ids: number[], patches?: Intervention[]): Promise<Float32Array> {

@@ -190,7 +190,7 @@ export const POSTS: readonly Post[] = [
     summary: "How many dimensions do hidden states really use? The singular values of each layer's mean-centred activations over 1024 tokens of Alice in Wonderland, for the real and for the token-shuffled text, give an effective dimensionality (components for 95% of the variance) that changes through the model.",
   },
   {
-    id: 'life', section: 'llm', hasAnalysis: false,
+    id: 'life', section: 'llm', hasAnalysis: true,
     title: "Lessons on life and humor from GPT2",
     url: "https://mikexcohen.substack.com/p/lessons-on-life-and-humor-from-gpt2",
     notebook: "MLonLLMs/lifeLessons_from_GPT2.ipynb",

@@ -126,6 +126,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'Shuffling the tokens of a text keeps every word but destroys the sentences. What should that do to the dimensionality of the hidden states?',
   },
   life: {
+    headline: { figure: 'continuations' },
+    tryIt: { options: { prompt: 'What is the secret to happiness?', samples: 3 }, why: 'three seeds, three answers to one question: how much of the wisdom is the model, and how much the dice?' },
     question: 'What kinds of advice or jokes does a small model get right, and what does that say about what it learned from its training text?',
   },
   kingqueen: {

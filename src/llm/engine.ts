@@ -1,12 +1,15 @@
-// The GPT-2 engine on onnxruntime-node (DESIGN.md §4). The network is one node list
-// (gpt2-graph.ts) cut into sessions (segments.ts): for a plain run, and for a run whose hooks
-// are few bytes and that patches nothing inside the network, one for every block and ln_final
-// (for last-position logits, its last block computes keys and values for every position and the
-// rest for the last one only) and one for the unembedding; for any other run with hooks or
-// patches, one per block, one for ln_final and one for the unembedding, plus half-block sessions
-// wherever a run patches a hook inside a block. Weights reach onnxruntime as external data in the
-// checkpoint's files. Embeddings and every intervention are applied in JS between sessions.
-// Sessions are cached by (nodes, outputs), so a worker builds each shape of run once.
+// The GPT-2 engine on onnxruntime-node (DESIGN.md §4). A run without hooks (at most its logits
+// patched) and every generation step go through the decode session (gpt2-graph.ts
+// buildDecodeGraph: every block and ln_final, with a key/value past that is empty for a plain
+// run; its last block's projection and MLP for the logit rows only), so one session holds the
+// blocks' weights for both, then the unembedding session. Runs with hooks use the hook node list
+// (gpt2-graph.ts buildGpt2Graph) cut into sessions (segments.ts): while the hooks are few bytes
+// and nothing inside the network is patched, one for every block and ln_final and one for the
+// unembedding; otherwise one per block, one for ln_final and one for the unembedding, plus
+// half-block sessions wherever a run patches a hook inside a block. Weights reach onnxruntime as
+// external data in the checkpoint's files. Embeddings and every intervention are applied in JS
+// between sessions. Sessions are cached by (nodes, outputs), so a worker builds each shape of run
+// once. Generation keeps its key/value cache in JS (kv-cache.ts).
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import v8 from 'node:v8';
@@ -16,14 +19,15 @@ import { resolveModelDir } from '../../models/registry.ts';
 import { config as appConfig } from '../config.ts';
 import { CheckpointReader } from './checkpoint.ts';
 import { generateTokens } from './generate.ts';
-import { allBlocksGraph, buildGpt2Graph, isUnembedding, LOGIT_POSITIONS, type Gpt2Graph } from './gpt2-graph.ts';
+import { allBlocksGraph, buildDecodeGraph, buildGpt2Graph, isUnembedding, KEY_MASK, LOGIT_POSITIONS, newKvName, pastName, type Gpt2Graph } from './gpt2-graph.ts';
 import { GRAPH_INPUT, hookInfos, hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from './hooks.ts';
 import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePatches } from './interventions.ts';
+import { DecodeCache } from './kv-cache.ts';
 import type { ExternalTensor } from './onnx-graph.ts';
 import { ScratchOutputs } from './scratch-outputs.ts';
-import { planSegments, segmentModel, type Segment, type SegmentPlan } from './segments.ts';
+import { planSegments, segmentModel, type NodeGraph, type Segment, type SegmentPlan } from './segments.ts';
 import * as tokenizer from './tokenizer.ts';
-import type { Engine, GenerateOptions, GPT2Config, Intervention, RunOptions, RunResult, Tensor } from './types.ts';
+import type { Engine, GenerateOptions, GPT2Config, Intervention, KVCache, KVCacheOptions, RunOptions, RunResult, Tensor } from './types.ts';
 
 export interface LoadOptions {
   /** onnxruntime intra-op threads per session (default ORT_THREADS). */
@@ -169,19 +173,21 @@ class OnnxEngine implements Engine {
   readonly isTinyRandom: boolean;
   private readonly graph: Gpt2Graph;
   /**
-   * The same nodes cut only before the unembedding, for plain logits runs. One session for every
-   * block has one intra-op pool to wake and one arena: per-block sessions must run without arenas
+   * The same nodes cut only before the unembedding, for runs with small hooks (plain runs use the
+   * decode graph, which is one session for the same reason). One session for every block has one
+   * intra-op pool to wake and one arena: per-block sessions must run without arenas
    * (fourteen arenas would each keep their block's peak), so each run's activations came fresh
    * from the OS, and on a VM where a first touch costs ~3 ms/MB that doubled the time at 1024
    * tokens. Patch runs use per-block sessions (they change values between blocks), and so do
    * hook runs whose hooks are large (see ONE_SESSION_HOOK_BYTES); a run with smaller hooks uses
-   * these nodes too, in a session of its own that exports them (without an arena: see session()).
+   * these nodes, in a session that exports them (without an arena: see session()).
    */
   private readonly cleanGraph: Gpt2Graph;
-  /** Segment keys of cleanGraph's all-blocks sessions, a plain run's and small-hooks runs'. */
+  /** The blocks for plain runs and for runs that continue a key/value cache (gpt2-graph.ts buildDecodeGraph), one session. */
+  private readonly decodeGraph: NodeGraph;
+  private decodeSegment?: Segment;
+  /** Segment keys of cleanGraph's all-blocks sessions (small-hooks runs'; plain runs use the decode session). */
   private readonly allBlocksKeys = new Set<string>();
-  /** The all-blocks segment keys of plain runs, which export no hooks (their sessions have an arena). */
-  private readonly plainKeys = new Set<string>();
   private readonly hooks: HookInfo[];
   private readonly hookByName: Map<string, HookInfo>;
   /** Graph value → the hooks that read it, in forward order (resid_post(l) then resid_pre(l+1)). */
@@ -209,6 +215,7 @@ class OnnxEngine implements Engine {
     // Only all-blocks sessions compute the last block for the logit rows alone: in a session per
     // block it would put the rows' shapes on hooks' buffers.
     this.cleanGraph = allBlocksGraph(this.graph);
+    this.decodeGraph = buildDecodeGraph(this.config);
     this.hooks = hookInfos(this.config);
     this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
     for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
@@ -253,8 +260,8 @@ class OnnxEngine implements Engine {
       // Build the clean model's sessions now, so the first request does not pay for them; the
       // unembedding (the largest matrix) first, while little else is in memory, which keeps the
       // transient copies made while onnxruntime parses it from setting the peak.
-      const plan = engine.plan(['logits'], [], true);
-      for (const seg of [...plan.segments].reverse()) await engine.session(seg);
+      await engine.session(engine.unembedSeg());
+      await engine.session(engine.decodeSeg(), engine.decodeGraph);
     } catch (err) {
       await engine.dispose();
       throw err;
@@ -344,10 +351,78 @@ class OnnxEngine implements Engine {
     if (tokens.length + opts.maxNewTokens > limit) {
       throw new RangeError(`prompt (${tokens.length} tokens) + maxNewTokens (${opts.maxNewTokens}) exceeds ${this.name}'s ${limit}-token context`);
     }
+    const patches = this.checkPatches(opts.patches ?? []);
+    // A patch inside the network changes every position's keys and values as the prefix grows
+    // (or needs hooks the decode session does not have): those steps re-run the whole prefix.
+    if (opts.kvCache === false || patches.some((p) => p.hook !== 'logits')) {
+      return generateTokens(tokens, opts, async (prefix) => {
+        const { logits } = await this.run(prefix, { logits: 'last', patches });
+        return logits!.data;
+      });
+    }
+    const cache = this.kvCache({ patches, capacity: tokens.length + opts.maxNewTokens });
+    let fed = 0;
     return generateTokens(tokens, opts, async (prefix) => {
-      const { logits } = await this.run(prefix, { logits: 'last', patches: opts.patches });
-      return logits!.data;
+      const logits = await cache.append([prefix.slice(fed)]);
+      fed = prefix.length;
+      return logits.data;
     });
+  }
+
+  kvCache(opts: KVCacheOptions = {}): KVCache {
+    if (this.disposed) throw new Error(`engine ${this.name} has been disposed`);
+    if (opts.capacity !== undefined && !(Number.isInteger(opts.capacity) && opts.capacity >= 1)) {
+      throw new RangeError(`capacity must be a whole number ≥ 1 (got ${opts.capacity})`);
+    }
+    const patches = this.checkPatches(opts.patches ?? []);
+    for (const p of patches) {
+      if (p.hook !== 'logits') {
+        throw new RangeError(`the key/value cache applies patches on logits only (got one at ${p.hook}); engine.generate runs such patches on the whole prefix each step`);
+      }
+    }
+    return new DecodeCache(
+      {
+        name: this.name,
+        config: this.config,
+        tokenRows: (ids) => this.source.rows('wte.weight', ids),
+        positionRows: (positions) => this.source.rows('wpe.weight', positions),
+        run: (feeds) => this.exclusive(() => this.decodeForward(feeds, true)),
+      },
+      patches,
+      opts.capacity,
+    );
+  }
+
+  /**
+   * The blocks of a run without hooks, or of one that continues a key/value cache, then the
+   * unembedding: logits for the LOGIT_POSITIONS rows of the new positions, and with `newKv`
+   * every block's keys and values for those positions. Runs inside `exclusive`.
+   */
+  private async decodeForward(feeds: Record<string, ort.Tensor>, newKv: boolean): Promise<Record<string, ort.Tensor>> {
+    const blocks = await this.session(this.decodeSeg(), this.decodeGraph);
+    // Without them, onnxruntime still computes the keys and values (the Attention op needs them)
+    // but the binding copies nothing back.
+    const out = newKv ? await blocks.run(feeds) : await blocks.run(feeds, ['unembed.hook_in']);
+    const rows = feeds[LOGIT_POSITIONS].dims[0];
+    const unembed = await this.session(this.unembedSeg());
+    const { logits } = await this.runUnembed(unembed, { 'unembed.hook_in': out['unembed.hook_in'] }, Array.from({ length: rows }, (_, i) => i));
+    return { ...out, logits };
+  }
+
+  /** The unembedding segment (buildGpt2Graph's last stage), shared by every run that wants logits. */
+  private unembedSeg(): Segment {
+    return this.plan(['logits'], [], true).segments.find(isUnembedding)!;
+  }
+
+  /** The decode graph's one segment: every block and ln_final for the logit rows, and the new caches. */
+  private decodeSeg(): Segment {
+    if (!this.decodeSegment) {
+      const targets = ['unembed.hook_in', ...Array.from({ length: this.config.n_layer }, (_, l) => newKvName(l))];
+      const { segments } = planSegments(this.decodeGraph, { targets, cutAfter: [] });
+      if (segments.length !== 1) throw new Error(`internal: the decode graph planned as ${segments.length} segments`);
+      this.decodeSegment = segments[0];
+    }
+    return this.decodeSegment;
   }
 
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
@@ -365,14 +440,11 @@ class OnnxEngine implements Engine {
     const key = `${oneSession ? 'one' : 'blocks'}#${targets.join('|')}#${cutAfter.join('|')}`;
     let plan = this.plans.get(key);
     if (!plan) {
-      // A plain run (no hook, at most the logits patched) and a small-hooks run run all blocks and
-      // ln_final as one session, like one plain onnxruntime graph (see cleanGraph).
+      // A small-hooks run runs all blocks and ln_final as one session, like one plain onnxruntime
+      // graph (see cleanGraph). Plain runs take only the unembedding segment of this plan for
+      // logits alone: their blocks run in the decode session.
       plan = planSegments(oneSession ? this.cleanGraph : this.graph, { targets, cutAfter });
-      for (const seg of plan.segments) {
-        if (!oneSession || !seg.inputs.includes(GRAPH_INPUT)) continue;
-        this.allBlocksKeys.add(seg.key);
-        if (targets.every((t) => t === 'logits')) this.plainKeys.add(seg.key);
-      }
+      for (const seg of plan.segments) if (oneSession && seg.inputs.includes(GRAPH_INPUT)) this.allBlocksKeys.add(seg.key);
       if (this.plans.size >= 256) this.plans.delete(this.plans.keys().next().value!);
       this.plans.set(key, plan);
     }
@@ -432,8 +504,18 @@ class OnnxEngine implements Engine {
       const v = this.hookByName.get(p.hook)!.value;
       if (v && v !== GRAPH_INPUT) cutAfter.add(v);
     }
+    // Only logits from the network, patched nowhere inside it: the decode session with an empty
+    // cache (buildDecodeGraph), which generation uses too, so one session holds the blocks'
+    // weights for both.
+    if (targets.size === 1 && targets.has('logits') && [...cutAfter].every((v) => v === 'logits')) {
+      const out = await this.decodeForward(emptyCacheFeeds(this.config, env.get(GRAPH_INPUT)!, logitPositions), false);
+      const logits = atHook('logits', fromOrt(out.logits));
+      const result: RunResult = { cache: new Map(this.hooks.filter((h) => cache.has(h.name)).map((h) => [h.name, cache.get(h.name)!])) };
+      if (mode !== 'none') result.logits = mode === 'last' && allLogits ? lastPosition(logits) : logits;
+      return result;
+    }
     // Nothing patched inside the network: one session for all blocks when the hooks are small
-    // (see ONE_SESSION_HOOK_BYTES), and always for a plain run.
+    // (see ONE_SESSION_HOOK_BYTES).
     const oneSession = [...cutAfter].every((v) => v === 'logits') && hookBytes <= this.oneSessionHookBytes;
     const plan = targets.size ? this.plan([...targets].sort(), [...cutAfter].sort(), oneSession) : { segments: [], lastUse: new Map() };
 
@@ -555,34 +637,37 @@ class OnnxEngine implements Engine {
   // ------------------------------------------------------------------------------------------
   // Sessions
 
-  private async session(seg: Segment): Promise<ort.InferenceSession> {
+  private async session(seg: Segment, graph: NodeGraph = this.graph): Promise<ort.InferenceSession> {
     const hit = this.sessions.get(seg.key);
     if (hit) {
       this.sessions.delete(seg.key); // refresh LRU order
       this.sessions.set(seg.key, hit);
       return hit.session;
     }
-    const { bytes, weightBytes } = await segmentModel(this.graph, seg, (name) => this.source.read(name));
+    const { bytes, weightBytes } = await segmentModel(graph, seg, (name) => this.source.read(name));
     // Make room first: a small-hooks run's session holds every block's weights, and building it
     // beside the sessions it replaces took the peak RSS of three gpt2 hook sets in turn from 1322
     // to 1618 MiB.
     await this.evict(weightBytes);
-    // The all-blocks session of a plain run keeps an arena: its activations reuse the same memory
-    // run after run instead of coming fresh from the OS (see cleanGraph). So does the unembedding:
+    // The decode session, which runs every plain run, keeps an arena: its activations reuse the
+    // same memory run after run instead of coming fresh from the OS (see cleanGraph). So does the unembedding:
     // a run of up to LOGIT_CHUNK positions returns its logits through onnxruntime's own output
     // buffer, which the arena then keeps for the next run (measured: all-position logits at 64
     // tokens 148 -> 76 ms, when each run's 13 MB output came fresh from the OS). Those two also
-    // plan each input shape's activations into one block (memory pattern), which packs the arena
+    // plan each input shape's activations into one block (memory pattern), which packed the arena
     // tighter than one allocation at a time (peak through 1024-token logits 1038-1055 -> 1021-1023
-    // MiB; time unchanged). The all-blocks session of a run with hooks (up to ONE_SESSION_HOOK_BYTES)
+    // MiB; time unchanged), except the decode session: a generation step's input shape changes with
+    // every token, and onnxruntime keeps a pattern per shape (without one, the peak through
+    // 1024-token logits is 1044 MiB). The all-blocks session of a run with hooks (up to ONE_SESSION_HOOK_BYTES)
     // has none: an arena would keep its largest run's hooks, up to 512 MiB per hook set, after the
     // binding had copied them. From malloc they go back to the heap that the next run's results
     // come from, which the workers' malloc settings keep warm (node-flags.ts). Measured with those
     // settings, alternating with logits-only in one process: the same time at 16, 64 and 256
     // tokens, and 528 -> 479 ms for a 512-token full cache in one session. (With glibc's default
     // malloc and 64 MiB of hooks at most, an arena had helped: 16-token full cache 39-44 -> 33-39 ms.)
-    const arena = this.plainKeys.has(seg.key) || isUnembedding(seg);
-    const options = { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena };
+    const decode = seg === this.decodeSegment;
+    const arena = isUnembedding(seg) || decode;
+    const options = { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena && !decode };
     if (this.dumpDir) {
       // Debugging aid: what onnxruntime made of this segment after fusion.
       options.optimizedModelFilePath = path.join(this.dumpDir, `segment-${seg.nodes[0]}-${seg.nodes[seg.nodes.length - 1]}-${this.sessions.size}.onnx`);
@@ -676,6 +761,20 @@ const COLLECT_BEFORE_POSITIONS = 512;
 
 function collectAllGarbage(): void {
   v8Gc?.(); // no options: see COLLECT_BEFORE_BYTES
+}
+
+/** Feeds for the decode session that make it a plain forward pass of `x` [B, T, d]. */
+function emptyCacheFeeds(config: GPT2Config, x: ort.Tensor, logitPositions: number[]): Record<string, ort.Tensor> {
+  const [B, T] = x.dims;
+  const H = config.n_head;
+  const feeds: Record<string, ort.Tensor> = {
+    [GRAPH_INPUT]: x,
+    [LOGIT_POSITIONS]: new ort.Tensor('int64', BigInt64Array.from(logitPositions, BigInt), [logitPositions.length]),
+    [KEY_MASK]: new ort.Tensor('int64', new BigInt64Array(B * T).fill(1n), [B, T]),
+  };
+  const empty = new ort.Tensor('float32', new Float32Array(0), [2, B, H, 0, config.n_embd / H]);
+  for (let l = 0; l < config.n_layer; l++) feeds[pastName(l)] = empty;
+  return feeds;
 }
 
 function lastPosition(t: Tensor): Tensor {

@@ -296,3 +296,94 @@ export function buildGpt2Graph(config: GPT2Config, opts: { untiedHead?: boolean 
     lastRows,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// The decode graph: generation with a key/value cache (kv-cache.ts).
+
+/** int64 [batch, past + new]: 1 where a cache slot holds a token, 0 for padding. Fed from JS. */
+export const KEY_MASK = 'attn.key_mask';
+/** Block l's cached keys and values, [2, batch, heads, slots, d_head] (keys first), fed from JS. */
+export const pastName = (l: number): string => `blocks.${l}.attn.past_kv`;
+/** Block l's keys and values of this run's new positions, [2, batch, heads, new, d_head]. */
+export const newKvName = (l: number): string => `blocks.${l}.attn.new_kv`;
+
+/**
+ * GPT-2's blocks for a run that continues what a key/value cache holds: the residual stream of
+ * the new positions (token + position embeddings, from JS) goes through every block, whose
+ * attention reads the cached keys and values of earlier positions and returns them with the new
+ * ones appended; the last block's projection and MLP, and ln_final, run for the rows in
+ * LOGIT_POSITIONS only (relative to the new positions: the last, or all of them), giving
+ * `unembed.hook_in` for those rows, which the engine's unembedding session (buildGpt2Graph's last
+ * stage) turns into logits, and the new positions' keys and values. It is the same network as
+ * buildGpt2Graph's, in its fused forms (LayerNormalization, FastGelu) and with onnxruntime's
+ * Attention op, which takes the cache as `past` and offsets its causal mask by the past length
+ * (new query i sees every cached slot and the new keys up to i), the layout of onnxruntime's own
+ * GPT-2 export. With an empty past (0 slots) it is a plain forward pass: the engine's runs
+ * without hooks use it too, so one session holds the blocks' weights for both. KEY_MASK hides
+ * slots that hold no token (padding, and cache slots not filled yet), so sequences of different
+ * lengths share a batch (padded on the left, each with its own position ids) and the cache can
+ * be allocated ahead; masked scores are −10000 before softmax, whose exp is exactly 0 in
+ * float32. Weight names are the full graph's.
+ */
+export function buildDecodeGraph(config: GPT2Config): NodeGraph {
+  const { n_layer, n_head: H, n_embd: d } = config;
+  if (d % H !== 0) throw new Error(`n_embd ${d} is not divisible by n_head ${H}`);
+  const dh = d / H;
+  const g = new NodeList();
+  const ln = (x: string, weight: string, out: string) =>
+    g.op('LayerNormalization', [x, `${weight}.weight`, `${weight}.bias`], out, { axis: attr.int(-1), epsilon: attr.float(config.layer_norm_epsilon) });
+  const linear = (x: string, weight: string, out: string) => g.op('Add', [g.op('MatMul', [x, `${weight}.weight`], `${out}.matmul`), `${weight}.bias`], out);
+  const contrib = (op: string, inputs: string[], outputs: string[], attrs?: Record<string, Attr>) => {
+    g.nodes.push({ op, domain: 'com.microsoft', inputs, outputs, attrs, name: outputs[0] });
+    return outputs[0];
+  };
+  // onnxruntime's Attention takes an int32 mask; JS feeds int64 like every other integer input.
+  const mask = g.op('Cast', [KEY_MASK], 'decode.key_mask_i32', { to: attr.int(6) }); // TensorProto INT32
+  const three = g.constant('const.decode.axis3', int64Const([3]));
+  const end = g.constant('const.decode.end', int64Const([Number.MAX_SAFE_INTEGER]));
+
+  let x = GRAPH_INPUT; // (B, S, d)
+  for (let l = 0; l < n_layer; l++) {
+    const b = `decode.blocks.${l}`; // value names only: this graph has no hooks
+    const w = `h.${l}`;
+    const ln1 = ln(x, `${w}.ln_1`, `${b}.ln1`);
+    const present = `${b}.attn.present`; // (2, B, H, slots + S, dh)
+    let z = contrib('Attention', [ln1, `${w}.attn.c_attn.weight`, `${w}.attn.c_attn.bias`, mask, pastName(l)], [`${b}.attn.z`, present], {
+      num_heads: attr.int(H),
+      unidirectional: attr.int(1),
+    }); // (B, S, d)
+    // Only the new positions' keys and values leave the session: JS writes them into its own
+    // cache buffers, so no run copies the whole cache back out (see kv-cache.ts).
+    const slots = g.op('Shape', [pastName(l)], `${b}.attn.slots`, { start: attr.int(3), end: attr.int(4) }, 'int64'); // (1)
+    g.op('Slice', [present, slots, end, three], newKvName(l)); // (2, B, H, S, dh)
+    if (l === n_layer - 1) {
+      // Every row's keys and values are in `present`; from here on only the logit rows matter,
+      // so the last block's projection and MLP, and ln_final, run for those alone (for a plain
+      // run's last-position logits: most of the last block, as lastRowsFusion saves).
+      z = g.op('Gather', [z, LOGIT_POSITIONS], `${b}.attn.z_rows`, { axis: attr.int(1) }); // (B, P, d)
+      x = g.op('Gather', [x, LOGIT_POSITIONS], `${b}.resid_pre_rows`, { axis: attr.int(1) });
+    }
+    const mid = g.op('Add', [x, linear(z, `${w}.attn.c_proj`, `${b}.attn_out`)], `${b}.resid_mid`);
+    const ln2 = ln(mid, `${w}.ln_2`, `${b}.ln2`);
+    const post = contrib('FastGelu', [linear(ln2, `${w}.mlp.c_fc`, `${b}.mlp_pre`)], [`${b}.mlp_post`]);
+    x = g.op('Add', [mid, linear(post, `${w}.mlp.c_proj`, `${b}.mlp_out`)], `${b}.resid_post`);
+  }
+  ln(x, 'ln_f', 'unembed.hook_in'); // (B, P, d): the rows the unembedding session reads
+
+  g.valueTypes.set(LOGIT_POSITIONS, 'int64');
+  g.valueTypes.set(KEY_MASK, 'int64');
+  const shapes = new Map<string, (number | string)[]>([
+    [GRAPH_INPUT, ['batch', 'pos', d]],
+    [KEY_MASK, ['batch', 'total']],
+  ]);
+  for (let l = 0; l < n_layer; l++) shapes.set(pastName(l), [2, 'batch', H, 'past', dh]);
+  return {
+    nodes: g.nodes,
+    constants: g.constants,
+    valueTypes: g.valueTypes,
+    shapes,
+    inputs: [GRAPH_INPUT, LOGIT_POSITIONS, KEY_MASK, ...Array.from({ length: n_layer }, (_, l) => pastName(l))],
+    boundaries: [],
+    fusions: [],
+  };
+}

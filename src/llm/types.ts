@@ -51,8 +51,59 @@ export interface GenerateOptions {
   topP?: number;
   seed?: number;
   greedy?: boolean;
-  /** Interventions applied at every step (e.g. a logit_boost at pos -1). */
+  /**
+   * Interventions applied at every step (e.g. a logit_boost at pos -1). Patches on `logits` run
+   * through the key/value cache; any other hook makes every step a full run of the prefix.
+   */
   patches?: Intervention[];
+  /**
+   * Stop after generating any of these tokens, which ends the result (Hugging Face's
+   * eos_token_id), e.g. [END_OF_TEXT_ID]. Default: none, always maxNewTokens tokens.
+   */
+  stopTokens?: number[];
+  /**
+   * Keep each block's keys and values and run only the new token at each step (default true);
+   * false re-runs the whole prefix every step, the engine's path before the cache (benchmarks, tests).
+   */
+  kvCache?: boolean;
+}
+
+export interface KVCacheOptions {
+  /** Patches on `logits` only (logit_boost, scale, set), applied to every set of logits returned. */
+  patches?: Intervention[];
+  /**
+   * Slots per row the caller expects to need (the longest prompt plus the tokens to come). The
+   * cache doubles its buffers as it fills, up to this, and past it only if it must.
+   */
+  capacity?: number;
+}
+
+export interface AppendOptions {
+  /**
+   * Logits for each row's last new position ([batch, 1, vocab], the default) or for every new
+   * position ([batch, new, vocab]; only when every row gets the same number of tokens).
+   */
+  logits?: 'last' | 'all';
+}
+
+/**
+ * Generation state (TransformerLens's and Hugging Face's past / KV cache): every block's keys and
+ * values for the positions seen so far, so each step runs only the new positions. Rows are
+ * sequences; rows of different lengths are padded on the left and the padding is masked, so
+ * their logits equal an unpadded run's (to float rounding).
+ */
+export interface KVCache {
+  /** Sequences held (0 until the first append). */
+  readonly batch: number;
+  /** Tokens held per row. */
+  readonly lengths: readonly number[];
+  /**
+   * Run `tokens` (one list per row, at least one token each; the first call sets the number of
+   * rows) after what the cache holds, keep their keys and values, and return their logits.
+   */
+  append(tokens: number[][], opts?: AppendOptions): Promise<Tensor>;
+  /** Keep these rows, in this order; a row may repeat (one prompt's cache for several samples). */
+  select(rows: number[]): void;
 }
 
 export interface Engine {
@@ -70,6 +121,8 @@ export interface Engine {
   hiddenStates(tokens: number[] | number[][], patches?: Intervention[]): Promise<Tensor[]>;
   /** Continue `tokens`; returns only the new tokens. */
   generate(tokens: number[], opts: GenerateOptions): Promise<number[]>;
+  /** An empty key/value cache for step-by-step generation (see KVCache). */
+  kvCache(opts?: KVCacheOptions): KVCache;
   /** A raw weight by Hugging Face name without prefix ("wte.weight", "h.0.attn.c_attn.weight"). */
   weight(name: string): Tensor;
   /** Every hook name this model has, in forward order. */

@@ -183,7 +183,7 @@ describe('/mlp on the tiny model', () => {
     await assert.rejects(run({ fraction: 0.01 }), isOptionError('fraction', /rounds down to 0.*0\.0156/));
     await assert.rejects(run({ fraction: 1.5 }), isOptionError('fraction', /at most 1/));
     await assert.rejects(run({ sentences: 'Hi|A fine day' }), isOptionError('sentences', /at least 2 tokens/));
-    await assert.rejects(run({ sentences: [] }), isOptionError('sentences', /at least 1 items/));
+    await assert.rejects(run({ sentences: [] }), isOptionError('sentences', /at least 1 item\b/));
     await assert.rejects(run({ text: '' }), isOptionError('text', /empty/));
     await assert.rejects(run({ text: '蓝'.repeat(400) }), isOptionError('text', /at most 1024/));
   });

@@ -75,6 +75,39 @@ describe('sampleToken', () => {
     [...logits].forEach((v, i) => assert.ok(Math.abs(counts[i] / n - Math.exp(v) / z) < 0.015, `token ${i}`));
   });
 
+  test('top-k over a large vocabulary (heap selection) draws exactly what sorting every logit would', () => {
+    // The rule written out plainly: sort all ids by logit (ties: lower id first), keep k, softmax
+    // at temperature T, keep the smallest prefix reaching top-p, draw one uniform.
+    const plain = (l: Float32Array, T: number, k: number, p: number | undefined, u: number) => {
+      const ids = Array.from(l.keys()).sort((a, b) => l[b] - l[a] || a - b).slice(0, k);
+      let w = ids.map((i) => Math.exp((l[i] - l[ids[0]]) / T));
+      let keep = ids.length;
+      if (p !== undefined) {
+        const total = w.reduce((a, b) => a + b, 0);
+        let c = 0;
+        keep = 0;
+        while (keep < w.length && c < p * total) c += w[keep++];
+        keep = Math.max(keep, 1);
+      }
+      w = w.slice(0, keep);
+      let r = u * w.reduce((a, b) => a + b, 0);
+      for (let j = 0; j < keep; j++) if ((r -= w[j]) < 0) return ids[j];
+      return ids[keep - 1];
+    };
+    const values = mulberry32(5);
+    for (const [k, p] of [[1, undefined], [5, undefined], [50, 0.95], [50, undefined], [600, 0.5]] as const) {
+      for (let rep = 0; rep < 5; rep++) {
+        // Coarse values, so many logits tie.
+        const l = Float32Array.from({ length: 50257 }, () => Math.round(values() * 40) / 4);
+        const a = mulberry32(100 + rep);
+        const b = mulberry32(100 + rep);
+        for (let i = 0; i < 20; i++) {
+          assert.equal(sampleToken(l, { temperature: 0.7, topK: k, topP: p }, a), plain(l, 0.7, k, p, b()), `k ${k}, p ${p}`);
+        }
+      }
+    }
+  });
+
   test('mulberry32 is reproducible', () => {
     const a = mulberry32(42);
     const b = mulberry32(42);
