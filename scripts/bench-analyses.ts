@@ -30,6 +30,8 @@ const { ANALYSES } = await import('../src/analyses/index.ts');
 const { runAnalysis } = await import('../src/analyses/run.ts');
 const { getEngine, disposeEngines } = await import('../src/llm/provider.ts');
 const { writeTinyCheckpoint } = await import('../src/llm/tiny.ts');
+const { writeTinyBertCheckpoint } = await import('../src/llm/bert/tiny.ts');
+const { getBertEngine, disposeBertEngines } = await import('../src/llm/bert/provider.ts');
 const { renderChart } = await import('../src/render/chart.ts');
 const { lineChart, scatterChart } = await import('../src/render/charts.ts');
 const { createRng } = await import('../src/analyses/lib/random.ts');
@@ -57,7 +59,15 @@ console.log(`node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.
 console.log(`analyses: ${selected.map((a) => a.id).join(', ') || '(none registered)'}\n`);
 
 let modelDir: string | undefined;
-if (selected.some((a) => a.usesModel)) {
+let bertDir: string | undefined;
+if (selected.some((a) => a.arch === 'bert')) {
+  // bert-base's shape (12 layers, 12 heads, 768 wide) with the tiny checkpoint's small vocabulary,
+  // which holds the posts' words: the blocks cost what bert-base's do, the MLM head less.
+  const t = performance.now();
+  bertDir = await writeTinyBertCheckpoint(path.join(tmp, 'bert-base-shape'), { num_hidden_layers: 12, num_attention_heads: 12, hidden_size: 768 });
+  console.log(`random bert-base-shape checkpoint written in ${ms(performance.now() - t)}\n`);
+}
+if (selected.some((a) => a.usesModel && a.arch !== 'bert')) {
   const t = performance.now();
   modelDir = await writeTinyCheckpoint(path.join(tmp, 'gpt2-small-shape'), { n_layer: 12, n_head: 12, n_embd: 768 });
   console.log(`random GPT-2-small-shape checkpoint written in ${ms(performance.now() - t)}\n`);
@@ -65,9 +75,11 @@ if (selected.some((a) => a.usesModel)) {
 
 const rows: Row[] = [];
 for (const analysis of selected) {
-  const req = analysis.usesModel && modelDir
-    ? { model: modelDir, engine: () => getEngine({ model: modelDir }) }
-    : {};
+  const req = analysis.arch === 'bert' && bertDir
+    ? { model: bertDir, bertEngine: () => getBertEngine({ model: bertDir }) }
+    : analysis.usesModel && modelDir
+      ? { model: modelDir, engine: () => getEngine({ model: modelDir }) }
+      : {};
   const row: Row = { id: analysis.id, kind: analysis.usesModel ? 'llm' : 'ds', figures: 0, firstMs: NaN, computeMs: NaN, renderMs: NaN, totalMs: NaN };
   try {
     const first = await runAnalysis(analysis, {}, req);
@@ -85,6 +97,7 @@ for (const analysis of selected) {
   console.error(`… ${analysis.id}: ${row.error ?? ms(row.totalMs)}`);
 }
 await disposeEngines();
+await disposeBertEngines();
 
 // One chart on its own: a 500-point scatter and a 3000-sample line, median after a warm-up.
 async function chartMs(draw: () => Promise<Buffer>): Promise<number> {
