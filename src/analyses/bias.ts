@@ -12,11 +12,11 @@ import { renderPanels } from '../render/panels.ts';
 import { renderTableFigure } from '../render/table.ts';
 import { theme } from '../render/theme.ts';
 import { quoted } from './lib/literal.ts';
-import { argmax, formatPercent, logSoftmax, softmax } from './lib/probability.ts';
+import { MASK, maskedSentence, scoresAt, type TargetScores } from './lib/masked-sentence.ts';
+import { argmax, formatPercent, softmax } from './lib/probability.ts';
 import { vocabDotsChart } from './lib/vocab-charts.ts';
 import { OptionError, type Analysis, type AnalysisContext, type Figure } from './types.ts';
 
-const MASK = '[MASK]';
 const DEFAULT_SENTENCE = `The engineer informed the client that ${MASK} would need more time.`;
 const DEFAULT_TARGETS = ['he', 'she', 'they'];
 const DEFAULT_DEMO = `I like to eat ${MASK} chocolate-covered raisins.`;
@@ -37,12 +37,7 @@ const Options = z
   .strict();
 type Opts = z.infer<typeof Options>;
 
-export interface TargetScores {
-  /** log-softmax at the mask position, one per target word (natural log). */
-  logSoftmax: number[];
-  /** softmax probability at the mask position, one per target word, in [0, 1]. */
-  probs: number[];
-}
+export type { TargetScores };
 
 export interface FilledSentence extends TargetScores {
   /** The target word written into the sentence. */
@@ -72,51 +67,13 @@ function pieces(engine: BertEngine, ids: number[]) {
   return ids.map((id) => ({ id, piece: engine.tokenText(id) }));
 }
 
-function scoresAt(logits: { dims: number[]; data: Float32Array }, row: number, pos: number, ids: number[]): { row: Float32Array } & TargetScores {
-  const [, T, V] = logits.dims;
-  const start = (row * T + pos) * V;
-  const r = logits.data.slice(start, start + V);
-  const ls = logSoftmax(r);
-  return { row: r, logSoftmax: ids.map((id) => ls[id]), probs: ids.map((id) => Math.exp(ls[id])) };
-}
-
 async function compute(opts: Opts, ctx: AnalysisContext): Promise<BiasData> {
   if (!ctx.bertEngine) throw new Error('bias: the run gave no BERT engine (runAnalysis provides one)');
   const engine = await ctx.bertEngine();
-  if (!engine.hasMlmHead) throw new OptionError('model', `${engine.name} has no masked-LM head (a bare BertModel); /bias needs BertForMaskedLM weights`);
   const maxLen = engine.config.max_position_embeddings;
-
-  const parts = opts.sentence.split(MASK);
-  if (parts.length !== 2) {
-    throw new OptionError('sentence', `must contain ${MASK} exactly once (found ${parts.length - 1}) in ${JSON.stringify(opts.sentence)}`);
-  }
-  const lower = opts.targets.map((t) => t.toLowerCase());
-  const dup = lower.find((t, i) => lower.indexOf(t) !== i);
-  if (dup !== undefined) throw new OptionError('targets', `lists ${JSON.stringify(dup)} twice; give different words`);
-  const targets = opts.targets.map((w) => {
-    try {
-      return { word: w, id: engine.wordId(w) };
-    } catch (err) {
-      // The tokenizer's message names the word and its pieces; say which model's vocabulary it is.
-      throw new OptionError('targets', `${(err as Error).message} (${engine.name}'s vocabulary)`);
-    }
-  });
-
-  const maskedIds = engine.encode(opts.sentence);
-  if (maskedIds.length > maxLen) throw new OptionError('sentence', `is ${maskedIds.length} tokens, more than ${engine.name}'s ${maxLen}`);
-  const maskIndex = maskedIds.findIndex((id) => engine.tokenText(id) === MASK);
+  const { maskedIds, maskIndex, targets, filledTexts, filledIds } = maskedSentence(engine, opts.sentence, opts.targets, 'bias');
   const demoIds = engine.encode(opts.demo_text);
   if (demoIds.length > maxLen) throw new OptionError('demo_text', `is ${demoIds.length} tokens, more than ${engine.name}'s ${maxLen}`);
-
-  // Each target written into the mask's place: one WordPiece, so every other token keeps its position.
-  const filledTexts = targets.map((t) => parts.join(t.word));
-  const filledIds = filledTexts.map((text, i) => {
-    const ids = engine.encode(text);
-    if (ids.length !== maskedIds.length || ids[maskIndex] !== targets[i].id) {
-      throw new OptionError('targets', `${JSON.stringify(targets[i].word)} does not stay one token in the sentence (it merges with the text around ${MASK}); put spaces around ${MASK}`);
-    }
-    return ids;
-  });
 
   ctx.progress('masked-LM logits of the sentences', 0.1);
   const { logits } = await engine.run([...filledIds, maskedIds]);

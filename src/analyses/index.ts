@@ -24,6 +24,7 @@ import { rsaQkvAnalysis } from './rsa-qkv.ts';
 import { effdimAnalysis } from './effdim.ts';
 import { biasAnalysis } from './bias.ts';
 import { lifeAnalysis } from './life.ts';
+import { debiasAnalysis } from './debias.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -50,6 +51,7 @@ export const ANALYSES: readonly Analysis[] = [
   effdimAnalysis,
   biasAnalysis,
   lifeAnalysis,
+  debiasAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

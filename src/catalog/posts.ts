@@ -211,7 +211,7 @@ export const POSTS: readonly Post[] = [
     summary: "Ask a masked language model to fill in \"he\" or \"she\" in sentences about occupations, and its probabilities show the associations it learned from its training text.",
   },
   {
-    id: 'debias', section: 'llm', hasAnalysis: false,
+    id: 'debias', section: 'llm', hasAnalysis: true,
     title: "Gender bias in large language models, part 2",
     url: "https://mikexcohen.substack.com",
     urlNote: "No post URL is known for part 2; the link goes to the Substack home page.",

@@ -12,7 +12,7 @@ import { optionSummary } from '../commands/usage.ts';
 export function listAnalysesText(analyses: readonly Analysis[] = ANALYSES): string {
   const out: string[] = [];
   for (const a of analyses) {
-    out.push(`${a.id}${a.usesModel ? ' (GPT-2)' : ''} — ${a.post.title}`);
+    out.push(`${a.id}${a.usesModel ? (a.arch === 'bert' ? ' (BERT)' : ' (GPT-2)') : ''} — ${a.post.title}`);
     for (const o of describeOptions(a.options)) {
       const limits = [
         o.min !== undefined ? `min ${o.min}` : '',

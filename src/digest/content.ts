@@ -139,6 +139,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'If a model\'s he/she probabilities mirror occupational statistics, is the model biased or merely accurate about its training text?',
   },
   debias: {
+    headline: { figure: 'bias-by-layer' },
+    tryIt: { options: { mix: 0.25 }, why: 'a quarter "he", three quarters "she": does each layer tip the prediction the other way?' },
     question: 'If swapping one layer\'s state changes the gendered prediction, is that where the bias "lives"?',
   },
   wav2vec2: {
