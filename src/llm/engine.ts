@@ -25,6 +25,7 @@ import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePat
 import { DecodeCache } from './kv-cache.ts';
 import type { ExternalTensor } from './onnx-graph.ts';
 import { ScratchOutputs } from './scratch-outputs.ts';
+import { SessionCache } from './session-cache.ts';
 import { planSegments, segmentModel, type NodeGraph, type Segment, type SegmentPlan } from './segments.ts';
 import * as tokenizer from './tokenizer.ts';
 import type { Engine, GenerateOptions, GPT2Config, Intervention, KVCache, KVCacheOptions, RunOptions, RunResult, Tensor } from './types.ts';
@@ -156,11 +157,6 @@ export async function createEngine(
   return OnnxEngine.create(name, memorySource(ckpt), opts);
 }
 
-interface CachedSession {
-  session: ort.InferenceSession;
-  weightBytes: number;
-}
-
 /** Positions per unembedding call at full context (see runUnembed and unembedRows). */
 const LOGIT_CHUNK = 64;
 
@@ -194,10 +190,9 @@ class OnnxEngine implements Engine {
   private readonly hooksAtValue = new Map<string, HookInfo[]>();
   /** The last tensor `weight()` returned per name, while the caller still holds it. */
   private readonly weightRefs = new Map<string, WeakRef<Tensor>>();
-  private readonly sessions = new Map<string, CachedSession>();
+  private readonly sessions: SessionCache;
   private readonly plans = new Map<string, SegmentPlan>();
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  private readonly budget: number;
   private readonly oneSessionHookBytes: number;
   private readonly dumpDir?: string;
   /** Runs are serialized: sessions share the intra-op threads, and the cache must not change mid-run. */
@@ -242,7 +237,7 @@ class OnnxEngine implements Engine {
         },
       },
     };
-    this.budget = opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source.untiedHead);
+    this.sessions = new SessionCache(opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source.untiedHead));
     this.dumpDir = opts.dumpOptimizedDir;
     this.oneSessionHookBytes = opts.oneSessionHookBytes ?? ONE_SESSION_HOOK_BYTES;
     if (!(this.oneSessionHookBytes >= 0)) throw new RangeError(`oneSessionHookBytes must be a number ≥ 0 (got ${this.oneSessionHookBytes})`);
@@ -639,16 +634,11 @@ class OnnxEngine implements Engine {
 
   private async session(seg: Segment, graph: NodeGraph = this.graph): Promise<ort.InferenceSession> {
     const hit = this.sessions.get(seg.key);
-    if (hit) {
-      this.sessions.delete(seg.key); // refresh LRU order
-      this.sessions.set(seg.key, hit);
-      return hit.session;
-    }
+    if (hit) return hit;
     const { bytes, weightBytes } = await segmentModel(graph, seg, (name) => this.source.read(name));
-    // Make room first: a small-hooks run's session holds every block's weights, and building it
-    // beside the sessions it replaces took the peak RSS of three gpt2 hook sets in turn from 1322
-    // to 1618 MiB.
-    await this.evict(weightBytes);
+    // The cache makes room first: a small-hooks run's session holds every block's weights, and
+    // building it beside the sessions it replaces took the peak RSS of three gpt2 hook sets in
+    // turn from 1322 to 1618 MiB.
     // The decode session, which runs every plain run, keeps an arena: its activations reuse the
     // same memory run after run instead of coming fresh from the OS (see cleanGraph). So does the unembedding:
     // a run of up to LOGIT_CHUNK positions returns its logits through onnxruntime's own output
@@ -673,29 +663,14 @@ class OnnxEngine implements Engine {
       options.optimizedModelFilePath = path.join(this.dumpDir, `segment-${seg.nodes[0]}-${seg.nodes[seg.nodes.length - 1]}-${this.sessions.size}.onnx`);
       options.logSeverityLevel = 3;
     }
-    const session = await ort.InferenceSession.create(bytes, options);
-    this.sessions.set(seg.key, { session, weightBytes });
-    return session;
-  }
-
-  /** Drop least recently used sessions until `incoming` more weight bytes fit the budget. */
-  private async evict(incoming: number): Promise<void> {
-    let total = incoming;
-    for (const s of this.sessions.values()) total += s.weightBytes;
-    for (const [key, s] of this.sessions) {
-      if (total <= this.budget) break;
-      this.sessions.delete(key);
-      total -= s.weightBytes;
-      await s.session.release();
-    }
+    return this.sessions.add(seg.key, weightBytes, () => ort.InferenceSession.create(bytes, options));
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue;
-    for (const s of this.sessions.values()) await s.session.release();
-    this.sessions.clear();
+    await this.sessions.releaseAll();
     this.weightRefs.clear();
     await this.source.close();
   }

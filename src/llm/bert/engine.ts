@@ -17,6 +17,7 @@ import { config as appConfig } from '../../config.ts';
 import { hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from '../hooks.ts';
 import { applyIntervention, checkPatchFitsHook, mixEmbed } from '../interventions.ts';
 import type { ExternalTensor } from '../onnx-graph.ts';
+import { SessionCache } from '../session-cache.ts';
 import { planSegments, segmentModel, type Segment, type SegmentPlan } from '../segments.ts';
 import type { Tensor } from '../types.ts';
 import { BertCheckpointReader, POSITION_EMBEDDINGS, TOKEN_TYPE_EMBEDDINGS, WORD_EMBEDDINGS } from './checkpoint.ts';
@@ -182,10 +183,9 @@ class BertOnnxEngine implements BertEngine {
   private readonly hookByName: Map<string, HookInfo>;
   /** Graph value → the hooks that read it, in forward order. */
   private readonly hooksAtValue = new Map<string, HookInfo[]>();
-  private readonly sessions = new Map<string, { session: ort.InferenceSession; weightBytes: number }>();
+  private readonly sessions: SessionCache;
   private readonly plans = new Map<string, SegmentPlan>();
   private readonly sessionOptions: ort.InferenceSession.SessionOptions;
-  private readonly budget: number;
   private readonly oneSessionHookBytes: number;
   /** Runs are serialized: sessions share the intra-op threads, and the cache must not change mid-run. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -228,7 +228,7 @@ class BertOnnxEngine implements BertEngine {
         },
       },
     };
-    this.budget = opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source);
+    this.sessions = new SessionCache(opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source));
     this.oneSessionHookBytes = opts.oneSessionHookBytes ?? ONE_SESSION_HOOK_BYTES;
     if (!(this.oneSessionHookBytes >= 0)) throw new RangeError(`oneSessionHookBytes must be a number ≥ 0 (got ${this.oneSessionHookBytes})`);
   }
@@ -457,36 +457,17 @@ class BertOnnxEngine implements BertEngine {
   /** `arena`: the plain run's session keeps an arena, so its activations reuse memory run after run. */
   private async session(seg: Segment, arena: boolean): Promise<ort.InferenceSession> {
     const hit = this.sessions.get(seg.key);
-    if (hit) {
-      this.sessions.delete(seg.key); // refresh LRU order
-      this.sessions.set(seg.key, hit);
-      return hit.session;
-    }
+    if (hit) return hit;
     const { bytes, weightBytes } = await segmentModel(this.blockGraph, seg, (name) => this.source.read(name));
-    await this.evict(weightBytes); // make room first: a whole-network session holds every weight
-    const session = await ort.InferenceSession.create(bytes, { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena });
-    this.sessions.set(seg.key, { session, weightBytes });
-    return session;
-  }
-
-  /** Drop least recently used sessions until `incoming` more weight bytes fit the budget. */
-  private async evict(incoming: number): Promise<void> {
-    let total = incoming;
-    for (const s of this.sessions.values()) total += s.weightBytes;
-    for (const [key, s] of this.sessions) {
-      if (total <= this.budget) break;
-      this.sessions.delete(key);
-      total -= s.weightBytes;
-      await s.session.release();
-    }
+    return this.sessions.add(seg.key, weightBytes, () =>
+      ort.InferenceSession.create(bytes, { ...this.sessionOptions, enableCpuMemArena: arena, enableMemPattern: arena }));
   }
 
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.queue;
-    for (const s of this.sessions.values()) await s.session.release();
-    this.sessions.clear();
+    await this.sessions.releaseAll();
     await this.source.close();
   }
 }
