@@ -25,6 +25,8 @@ import { effdimAnalysis } from './effdim.ts';
 import { biasAnalysis } from './bias.ts';
 import { lifeAnalysis } from './life.ts';
 import { debiasAnalysis } from './debias.ts';
+import { kingqueenAnalysis } from './kingqueen.ts';
+import { rsaWordsAnalysis } from './rsa-words.ts';
 
 export const ANALYSES: readonly Analysis[] = [
   tokensAnalysis,
@@ -52,6 +54,8 @@ export const ANALYSES: readonly Analysis[] = [
   biasAnalysis,
   lifeAnalysis,
   debiasAnalysis,
+  kingqueenAnalysis,
+  rsaWordsAnalysis,
 ];
 
 export function getAnalysis(id: string): Analysis {

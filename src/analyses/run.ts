@@ -72,8 +72,9 @@ export async function runAnalysis(
       if (!engine) {
         if (req.engine) engine = await req.engine();
         else {
-          const resolved = await resolveEngineModel(req.model, analysis.preferredModel);
-          modelNote = resolved.note;
+          // In a BERT analysis, `model` and preferredModel name the BERT model, not this one.
+          const resolved = arch === 'bert' ? await resolveEngineModel(undefined, analysis.preferredGpt2Model) : await resolveEngineModel(req.model, analysis.preferredModel);
+          modelNote = [modelNote, resolved.note].filter(Boolean).join('\n\n') || undefined;
           engine = await getEngine({ model: resolved.name, ...(req.threads ? { threads: req.threads } : {}) });
         }
       }

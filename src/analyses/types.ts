@@ -59,6 +59,11 @@ export interface Analysis<S extends z.ZodObject = z.ZodObject, D = unknown> {
    * runs on it if it is downloaded, else on the configured default, and the result says which.
    */
   preferredModel?: string;
+  /**
+   * A BERT analysis that also asks for GPT-2 (ctx.engine()): the GPT-2 model the notebook used
+   * (gpt2-medium); `model` names the BERT one, so the GPT-2 one follows the fallback rule alone.
+   */
+  preferredGpt2Model?: string;
   /** Option schema: defaults reproduce the notebook; every field has .describe() and limits. */
   options: S;
   /** Pure computation: options in, numbers out. Must not render. */

@@ -169,7 +169,7 @@ export const POSTS: readonly Post[] = [
     summary: "Fitting a curve that is not a line means searching parameter space for the smallest squared error (Levenberg–Marquardt); the fit also gives each parameter an uncertainty, and the same machinery fits distributions to histograms.",
   },
   {
-    id: 'rsa-words', section: 'llm', hasAnalysis: false,
+    id: 'rsa-words', section: 'llm', hasAnalysis: true,
     title: "Explore LLM word representations using similarity analysis, part 1 (The Palindrome)",
     url: "https://thepalindrome.org/p/explore-llm-word-representations",
     notebook: "MLonLLMs/Cohen_RSA_LLMs_part1.ipynb",
@@ -197,7 +197,7 @@ export const POSTS: readonly Post[] = [
     summary: "Prompting GPT-2 for advice and jokes, with top-k and nucleus sampling, is a light-hearted way to see what a small language model has and has not learned.",
   },
   {
-    id: 'kingqueen', section: 'llm', hasAnalysis: false,
+    id: 'kingqueen', section: 'llm', hasAnalysis: true,
     title: "\"King − man + woman = queen\" is fake news",
     url: "https://mikexcohen.substack.com/p/king-man-woman-queen-is-fake-news",
     notebook: "MLonLLMs/kingMinusManPlusWoman.ipynb",

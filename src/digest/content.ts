@@ -113,6 +113,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'How would you know that a nonlinear fit has found the best parameters rather than merely a good-looking local minimum?',
   },
   'rsa-words': {
+    headline: { figure: 'rsa' },
+    tryIt: { options: { words: 'sun, moon, star, chair, table, bed, apple, pear, lime' }, why: 'nine words in three groups: do both models draw the same three blocks in their similarity matrices?' },
     question: 'Two models can agree on which words are similar while storing them completely differently. Is that agreement meaningful?',
   },
   'rsa-qkv': {
@@ -131,6 +133,8 @@ export const DIGEST_CONTENT: Readonly<Record<string, PostDigestContent>> = {
     question: 'What kinds of advice or jokes does a small model get right, and what does that say about what it learned from its training text?',
   },
   kingqueen: {
+    headline: { figure: 'analogies' },
+    tryIt: { options: { more_analogies: 'father - man + woman' }, why: 'does "mother" come out on top only once the input words are taken off the list, as "queen" does?' },
     question: 'The famous analogy works only if the input words are left out of the answers. Is that a fair rule, or cheating?',
   },
   bias: {
