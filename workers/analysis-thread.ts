@@ -45,7 +45,9 @@ async function run(msg: RunMessage): Promise<void> {
         checkCancelled();
         post({ type: 'progress', id: msg.id, stage, ...(fraction !== undefined ? { fraction } : {}) });
       },
-      engine: () => getEngine({ model: msg.model, threads: init.ortThreads }),
+      // runAnalysis picks the model by the one rule (a named one, else the notebook's, else MODEL)
+      // and says which; engines stay loaded in this thread between jobs (provider.ts).
+      threads: init.ortThreads,
     });
     checkCancelled(); // a cancel during the last stage (rendering) still wins over posting
     // Copy each PNG into an ArrayBuffer of its own (canvas buffers may be pooled or external),

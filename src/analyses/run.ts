@@ -85,7 +85,7 @@ export async function runAnalysis(
         if (req.bertEngine) bertEngine = await req.bertEngine();
         else {
           const resolved = await resolveBertEngineModel(req.model, analysis.preferredModel);
-          modelNote = resolved.note;
+          modelNote = [modelNote, resolved.note].filter(Boolean).join('\n\n') || undefined;
           bertEngine = await getBertEngine({ model: resolved.name, ...(req.threads ? { threads: req.threads } : {}) });
         }
       }

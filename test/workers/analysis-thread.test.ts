@@ -87,3 +87,10 @@ test('a pool given two jobs in the same tick runs them on two threads and settle
     await pool.terminate();
   }
 });
+
+test("in the worker, a command without a model runs by the one rule: the notebook's model when present, else the default, said in the result", { timeout: 120_000 }, async () => {
+  // No gpt2-large weights on a test machine: /attention (whose notebook used it) runs on the
+  // default (here the tiny checkpoint) and says why, as it does in the CLI.
+  const r = await thread.run({ analysis: 'attention', options: { text: 'The cat sat on the mat' } }, { progress: () => {}, timeoutMs: 120_000 });
+  assert.match(r.explanation, /The notebook uses gpt2-large, which is not downloaded here \(`npx lab models pull gpt2-large`\), so this ran on /);
+});
