@@ -18,6 +18,8 @@ import { renderTableFigure } from '../render/table.ts';
 import { grouped } from './lib/format.ts';
 import { createRng } from './lib/random.ts';
 import type { Analysis, Figure } from './types.ts';
+import { isModelAvailable, resolveModelDir } from '../../models/registry.ts';
+import { WordPieceTokenizer } from '../llm/bert/tokenizer.ts';
 
 /**
  * The notebook's eight languages and its sentence in each (data: the token counts are the
@@ -88,6 +90,29 @@ export interface TokensData {
   tokenizers: TokenizerResult[];
   words: { word: string; byTokenizer: Tokenized[] }[];
   languages: { language: string; sentence: string; characters: number; tokens: number[] }[];
+  /** The notebook's BERT comparison, when bert-base-uncased's vocabulary is downloaded. */
+  bert: { model: string; rows: { word: string; gpt2: Tokenized; bert: Tokenized }[] } | null;
+}
+
+/** The notebook's ten strings for GPT-2 vs bert-base-uncased (data: the strings themselves). */
+export const BERT_WORDS = ['banana', ' banana', ' Banana', 'substack', ' substack', 'like', ' like', '.', ',', ' '] as const;
+export const BERT_TOKENIZER_MODEL = 'bert-base-uncased';
+
+/**
+ * WordPiece needs bert-base-uncased's own 30,522-entry vocabulary to say anything (the tiny
+ * random BERT's small one would only show [UNK]s): the comparison appears once it is downloaded.
+ */
+async function bertComparison(): Promise<TokensData['bert']> {
+  if (!(await isModelAvailable(BERT_TOKENIZER_MODEL))) return null;
+  const bert = await WordPieceTokenizer.fromDir(await resolveModelDir(BERT_TOKENIZER_MODEL));
+  const gpt2 = await getTokenizer('gpt2');
+  return {
+    model: BERT_TOKENIZER_MODEL,
+    rows: BERT_WORDS.map((word) => {
+      const ids = bert.tokenIds(word);
+      return { word, gpt2: tokenize(gpt2, word), bert: { ids, tokens: ids.map((id) => bert.tokenText(id)) } };
+    }),
+  };
 }
 
 /** Code points, not UTF-16 units: "蓝" is 1 character, as in Python. */
@@ -151,6 +176,7 @@ async function compute(opts: Opts): Promise<TokensData> {
       characters: charCount(sentence),
       tokens: toks.map((tok) => tok.encode(sentence).length),
     })),
+    bert: await bertComparison(),
   };
 }
 
@@ -323,7 +349,25 @@ async function render(d: TokensData): Promise<Figure[]> {
         `Right: token count against character count with the identity line. Token counts: ${d.tokenizers.map((t, i) => `${t.label}: ${counts8(i)}`).join('; ')}.`,
       png: languagesFig,
     },
+    ...(d.bert ? [await bertFigure(d.bert)] : []),
   ];
+}
+
+async function bertFigure(b: NonNullable<TokensData['bert']>): Promise<Figure> {
+  const png = await renderTableFigure({
+    title: `GPT-2 vs ${b.model}: the same ten strings`,
+    subtitle: 'WordPiece lower-cases and splits on spaces before it looks words up; byte-level BPE keeps both',
+    tables: [{
+      columns: [{ header: 'string', mono: true }, { header: 'GPT-2', align: 'right' }, { header: 'GPT-2 tokens', mono: true }, { header: b.model, align: 'right' }, { header: 'BERT tokens', mono: true }],
+      rows: b.rows.map((r) => [quoted(r.word), String(r.gpt2.ids.length), r.gpt2.ids.join(' '), String(r.bert.ids.length), r.bert.tokens.join(' ') || '(none)']),
+    }],
+  });
+  return {
+    name: 'bert-words',
+    title: `GPT-2 vs ${b.model}`,
+    alt: `Table of ten strings tokenized by GPT-2 and by ${b.model}: ${b.rows.map((r) => `${quoted(r.word)} ${r.gpt2.ids.length} vs ${r.bert.ids.length}`).join(', ')}.`,
+    png,
+  };
 }
 
 /** Figures of the same width, one under the other. */
@@ -340,6 +384,12 @@ async function stackVertically(pngs: Buffer[]): Promise<Buffer> {
     y += im.height;
   }
   return encodeCanvas(canvas);
+}
+
+function bertLine(d: TokensData): string {
+  if (!d.bert) return `The notebook also tokenizes ten strings with ${BERT_TOKENIZER_MODEL}'s WordPiece; run \`npx lab models pull ${BERT_TOKENIZER_MODEL}\` and this command adds that table.`;
+  const same = d.bert.rows.filter((r) => r.word.trim() === 'banana').map((r) => r.bert.ids.join(' '));
+  return `${d.bert.model} lower-cases and drops spaces before it looks a word up, so "banana", " banana" and " Banana" are ${new Set(same).size === 1 ? 'the very same tokens' : 'different tokens'} there (${same[0]}), while GPT-2 gives each its own.`;
 }
 
 function explain(d: TokensData, opts: Opts): string {
@@ -367,11 +417,12 @@ function explain(d: TokensData, opts: Opts): string {
   const tryNext = opts.text === DEFAULT_TEXT
     ? 'Try `/tokens text:"Tokenization is surprisingly unintuitive"` or your own name.'
     : `Try \`/tokens seed:${(d.seed + 1) % 2147483648}\` for ten other random tokens.`;
-  return [vocabLine, textLine, wordsLine, langLine, tryNext].join(' ');
+  return [vocabLine, textLine, wordsLine, langLine, bertLine(d), tryNext].join(' ');
 }
 
 function figureData(d: TokensData): Record<string, unknown> {
   return {
+    ...(d.bert ? { 'bert-words': { model: d.bert.model, rows: d.bert.rows.map((r) => ({ string: r.word, gpt2_ids: r.gpt2.ids, bert_ids: r.bert.ids, bert_tokens: r.bert.tokens })) } } : {}),
     vocabulary: {
       seed: d.seed,
       tokenizers: d.tokenizers.map((t, i) => ({ name: t.name, encoding: t.encoding, vocabSize: t.vocabSize, randomIds: d.randomTokens[i].ids, randomTokens: d.randomTokens[i].tokens })),
