@@ -218,21 +218,27 @@ export async function isCurrentTinyDir(dir: string): Promise<boolean> {
 }
 
 /**
- * The default tiny checkpoint under the models cache, generated on first use. Generated into a
- * temporary directory and renamed, so concurrent workers never read a half-written one.
+ * The default tiny checkpoint under the models cache, generated on first use (ensureGenerated).
  */
 export async function ensureTinyCheckpoint(modelsDir: string = appConfig.MODELS_DIR): Promise<string> {
-  const dir = path.join(modelsDir, TINY_DIR_NAME);
-  if (await isCurrentTinyDir(dir)) return dir;
+  return ensureGenerated(path.join(modelsDir, TINY_DIR_NAME), isCurrentTinyDir, (tmp) => writeTinyCheckpoint(tmp));
+}
+
+/**
+ * A generated checkpoint directory, made on first use: written into a temporary directory and
+ * renamed, so concurrent workers never read a half-written one. Shared by the tiny GPT-2 and BERT.
+ */
+export async function ensureGenerated(dir: string, isCurrent: (dir: string) => Promise<boolean>, write: (tmp: string) => Promise<unknown>): Promise<string> {
+  if (await isCurrent(dir)) return dir;
   const unique = `${process.pid}-${Math.random().toString(36).slice(2)}`;
   const tmp = `${dir}.tmp-${unique}`;
   try {
-    await writeTinyCheckpoint(tmp);
+    await write(tmp);
     try {
       await fs.rename(tmp, dir);
     } catch {
       // Another process may have finished first; its copy is as good as ours.
-      if (await isCurrentTinyDir(dir)) return dir;
+      if (await isCurrent(dir)) return dir;
       // An outdated or broken copy: move it aside rather than delete it under a reader.
       const old = `${dir}.old-${unique}`;
       await fs.rename(dir, old);

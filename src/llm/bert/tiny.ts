@@ -12,6 +12,7 @@ import { config as appConfig } from '../../config.ts';
 import { TINY_RANDOM_MARKER } from '../checkpoint.ts';
 import { mulberry32 } from '../generate.ts';
 import { writeSafetensors, type TensorToWrite } from '../safetensors.ts';
+import { ensureGenerated } from '../tiny.ts';
 import type { Tensor } from '../types.ts';
 import { bertEncoderShapes, bertHeadShapes, MLM_DECODER, WORD_EMBEDDINGS } from './checkpoint.ts';
 import type { BertConfig } from './types.ts';
@@ -221,27 +222,9 @@ export async function isCurrentTinyBertDir(dir: string): Promise<boolean> {
 }
 
 /**
- * The default tiny BERT under the models cache, generated on first use into a temporary
- * directory and renamed, so concurrent workers never read a half-written one.
+ * The default tiny BERT under the models cache, generated on first use (ensureGenerated in
+ * ../tiny.ts: written aside and renamed, so concurrent workers never read a half-written one).
  */
 export async function ensureTinyBertCheckpoint(modelsDir: string = appConfig.MODELS_DIR): Promise<string> {
-  const dir = path.join(modelsDir, TINY_BERT_DIR_NAME);
-  if (await isCurrentTinyBertDir(dir)) return dir;
-  const unique = `${process.pid}-${Math.random().toString(36).slice(2)}`;
-  const tmp = `${dir}.tmp-${unique}`;
-  try {
-    await writeTinyBertCheckpoint(tmp);
-    try {
-      await fs.rename(tmp, dir);
-    } catch {
-      if (await isCurrentTinyBertDir(dir)) return dir; // another process finished first
-      const old = `${dir}.old-${unique}`;
-      await fs.rename(dir, old);
-      await fs.rename(tmp, dir);
-      await fs.rm(old, { recursive: true, force: true });
-    }
-    return dir;
-  } finally {
-    await fs.rm(tmp, { recursive: true, force: true });
-  }
+  return ensureGenerated(path.join(modelsDir, TINY_BERT_DIR_NAME), isCurrentTinyBertDir, (tmp) => writeTinyBertCheckpoint(tmp));
 }
