@@ -25,7 +25,7 @@ import { applyIntervention, checkPatchFitsHook, mixEmbed, normalizePos, parsePat
 import { DecodeCache } from './kv-cache.ts';
 import type { ExternalTensor } from './onnx-graph.ts';
 import { ScratchOutputs } from './scratch-outputs.ts';
-import { SessionCache } from './session-cache.ts';
+import { engineSessionOptions, SessionCache } from './session-cache.ts';
 import { planSegments, segmentModel, type NodeGraph, type Segment, type SegmentPlan } from './segments.ts';
 import * as tokenizer from './tokenizer.ts';
 import type { Engine, GenerateOptions, GPT2Config, Intervention, KVCache, KVCacheOptions, RunOptions, RunResult, Tensor } from './types.ts';
@@ -214,29 +214,7 @@ class OnnxEngine implements Engine {
     this.hooks = hookInfos(this.config);
     this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
     for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
-    const threads = opts.threads ?? appConfig.ORT_THREADS;
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1 (got ${threads})`);
-    this.sessionOptions = {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // Each session has its own arena, which would keep every block's peak activations for the
-      // process's life (+1 GB for gpt2 after one 1024-token run). Without arenas buffers come
-      // from malloc and are shared across sessions; it costs some page faults on long inputs.
-      enableCpuMemArena: false,
-      // With no arena, a per-run memory pattern is one big malloc per run: more faults, higher peak.
-      enableMemPattern: false,
-      // Each session has its own intra-op pool; threads that spin after one session's work
-      // steal the cores the next session needs (measured: 1.1 s instead of 66 ms at 16 tokens).
-      extra: {
-        session: {
-          intra_op: { allow_spinning: '0' },
-          ...(source.externalDir ? { model_external_initializers_file_folder_path: source.externalDir } : {}),
-        },
-      },
-    };
+    this.sessionOptions = engineSessionOptions(opts.threads ?? appConfig.ORT_THREADS, source.externalDir);
     this.sessions = new SessionCache(opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source.untiedHead));
     this.dumpDir = opts.dumpOptimizedDir;
     this.oneSessionHookBytes = opts.oneSessionHookBytes ?? ONE_SESSION_HOOK_BYTES;

@@ -17,7 +17,7 @@ import { config as appConfig } from '../../config.ts';
 import { hookPatterns, resolveHookPatterns, unknownHookError, type HookInfo } from '../hooks.ts';
 import { applyIntervention, checkPatchFitsHook, mixEmbed } from '../interventions.ts';
 import type { ExternalTensor } from '../onnx-graph.ts';
-import { SessionCache } from '../session-cache.ts';
+import { engineSessionOptions, SessionCache } from '../session-cache.ts';
 import { planSegments, segmentModel, type Segment, type SegmentPlan } from '../segments.ts';
 import type { Tensor } from '../types.ts';
 import { BertCheckpointReader, POSITION_EMBEDDINGS, TOKEN_TYPE_EMBEDDINGS, WORD_EMBEDDINGS } from './checkpoint.ts';
@@ -208,26 +208,7 @@ class BertOnnxEngine implements BertEngine {
     this.hooks = bertHookInfos(this.config, source.hasMlmHead);
     this.hookByName = new Map(this.hooks.map((h) => [h.name, h]));
     for (const h of this.hooks) if (h.value) this.hooksAtValue.set(h.value, [...(this.hooksAtValue.get(h.value) ?? []), h]);
-    const threads = opts.threads ?? appConfig.ORT_THREADS;
-    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1 (got ${threads})`);
-    this.sessionOptions = {
-      executionProviders: ['cpu'],
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-      graphOptimizationLevel: 'all',
-      executionMode: 'sequential',
-      // Arenas keep each session's peak activations for the process's life; only the plain run's
-      // session keeps one (see session()).
-      enableCpuMemArena: false,
-      enableMemPattern: false,
-      // Threads spinning after one session's work would steal the cores the next session needs.
-      extra: {
-        session: {
-          intra_op: { allow_spinning: '0' },
-          ...(source.externalDir ? { model_external_initializers_file_folder_path: source.externalDir } : {}),
-        },
-      },
-    };
+    this.sessionOptions = engineSessionOptions(opts.threads ?? appConfig.ORT_THREADS, source.externalDir);
     this.sessions = new SessionCache(opts.sessionBudgetBytes ?? 2 * weightBytes(this.config, source));
     this.oneSessionHookBytes = opts.oneSessionHookBytes ?? ONE_SESSION_HOOK_BYTES;
     if (!(this.oneSessionHookBytes >= 0)) throw new RangeError(`oneSessionHookBytes must be a number ≥ 0 (got ${this.oneSessionHookBytes})`);
